@@ -1,0 +1,59 @@
+/// Who may call a method.
+public enum Access: Sendable, Equatable {
+    /// Callable before login (and by every logged-in role).
+    case anonymous
+    /// Callable by these roles only.
+    case roles(Set<Role>)
+}
+
+/// The permission table: every protocol method × role, deny by default.
+///
+/// The server consults it before any handler runs; a method missing here is refused for
+/// everyone (and a test checks that every registered method has a row). Row-level rules
+/// (which records a role may see) live in `Visibility`, not here.
+public enum Permissions {
+    static let humans: Set<Role> = [.user, .admin, .techAdmin]
+    static let sales: Set<Role> = [.user, .admin]
+    static let admins: Set<Role> = [.admin]
+    static let userManagers: Set<Role> = [.admin, .techAdmin]
+    static let tech: Set<Role> = [.techAdmin]
+    static let robots: Set<Role> = [.robot]
+    static let everyone: Set<Role> = Set(Role.allCases)
+
+    /// method name → who may call it.
+    public static let table: [String: Access] = {
+        var t: [String: Access] = [:]
+        func allow(_ methods: [String], _ roles: Set<Role>) {
+            for m in methods { t[m] = .roles(roles) }
+        }
+        // MARK: session (issue 2)
+        for m in ["ping", "server.info", "auth.login", "auth.token", "auth.resume"] { t[m] = .anonymous }
+        allow(["auth.logout", "auth.whoami"], everyone)
+        allow(["auth.change_password"], humans)
+        // MARK: users and robot tokens (issue 2)
+        allow(["user.list", "user.get"], humans)
+        allow(["user.create", "user.update", "user.set_password"], userManagers)
+        allow(["robot.token.create", "robot.token.revoke", "robot.token.list"], tech)
+        // MARK: records (issue 3)
+        // MARK: leads and ingestion (issue 4)
+        // MARK: tasks, reminders, planners, notifications (issue 5)
+        // MARK: funnels, plan/fact, reports, schedules (issue 6)
+        return t
+    }()
+
+    /// Whether `role` may call `method`; nil role = not logged in.
+    public static func allows(_ role: Role?, _ method: String) -> Bool {
+        switch table[method] {
+        case nil: return false
+        case .anonymous: return true
+        case .roles(let roles):
+            guard let role else { return false }
+            return roles.contains(role)
+        }
+    }
+
+    /// Whether the method can be called before login.
+    public static func isAnonymous(_ method: String) -> Bool {
+        table[method] == .anonymous
+    }
+}
