@@ -54,7 +54,10 @@ struct IndexKey: CodingKey {
 /// Every failure is a `KontorError` of kind `invalid_params` whose `data.field` is the
 /// path of the offending field (`phones[1].number`).
 public struct JSONValueDecoder: Sendable {
-    public init() {}
+    /// When false, unknown fields are ignored (clients reading a newer server's results).
+    public var strict: Bool
+
+    public init(strict: Bool = true) { self.strict = strict }
 
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
         let storage = DecoderStorage()
@@ -66,6 +69,7 @@ public struct JSONValueDecoder: Sendable {
             throw Self.translate(e)
         }
         // Unknown fields, checked after the whole value decoded.
+        guard strict else { return result }
         for (path, entry) in storage.objects.sorted(by: { $0.key < $1.key }) {
             let used = storage.used[path] ?? []
             for key in entry.keys.sorted() where !used.contains(key) {

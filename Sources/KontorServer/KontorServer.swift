@@ -192,9 +192,17 @@ public final class KontorServer: Service, Sendable {
                                     break readLoop
                                 case .line(let buffer):
                                     if buffer.readableBytes == 0 { continue }
+                                    let incoming = JSONRPC.read(line: buffer.readableBytesView)
+                                    if Self.changesSession(incoming) {
+                                        // Login/logout are barriers: they run after every
+                                        // earlier request and before any later one, so a
+                                        // pipelined "login, then work" behaves as written.
+                                        await limit.waitAll()
+                                        await Self.answer(incoming, session: session, dispatcher: dispatcher)
+                                        limit.signalAll()
+                                        continue
+                                    }
                                     await limit.wait()
-                                    let bytes = buffer.readableBytesView
-                                    let incoming = JSONRPC.read(line: bytes)
                                     requests.addTask {
                                         defer { limit.signal() }
                                         await Self.answer(incoming, session: session, dispatcher: dispatcher)
@@ -214,6 +222,18 @@ public final class KontorServer: Service, Sendable {
         }
         session.outbox.finish()
         session.unbind()
+    }
+
+    /// Whether the line holds a method that changes who the connection is logged in as.
+    static func changesSession(_ incoming: JSONRPCIncoming) -> Bool {
+        func isAuth(_ r: Result<JSONRPCRequest, JSONRPCReadError>) -> Bool {
+            if case .success(let req) = r { return req.method.hasPrefix("auth.") }
+            return false
+        }
+        switch incoming {
+        case .single(let r): return isAuth(r)
+        case .batch(let items): return items.contains(where: isAuth)
+        }
     }
 
     static func answer(_ incoming: JSONRPCIncoming, session: ConnectionSession, dispatcher: Dispatcher) async {
@@ -245,7 +265,12 @@ final class AsyncSemaphore: Sendable {
     }
     private let state: NIOLockedValueBox<State>
 
-    init(permits: Int) { state = NIOLockedValueBox(State(permits: permits)) }
+    let total: Int
+
+    init(permits: Int) {
+        total = permits
+        state = NIOLockedValueBox(State(permits: permits))
+    }
 
     func wait() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
@@ -256,6 +281,15 @@ final class AsyncSemaphore: Sendable {
             }
             if go { c.resume() }
         }
+    }
+
+    /// Takes every permit (waits for all holders to give theirs back).
+    func waitAll() async {
+        for _ in 0..<total { await wait() }
+    }
+
+    func signalAll() {
+        for _ in 0..<total { signal() }
     }
 
     func signal() {

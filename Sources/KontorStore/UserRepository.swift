@@ -25,7 +25,7 @@ public struct UserRepository {
         if let existing = try conn.query("SELECT id FROM users WHERE lower(login) = lower(\(login))").first {
             throw KontorError(.duplicate, "the login \(login) is taken", data: ["existing_id": .int(Int(try existing.decode("id", as: Int64.self)))])
         }
-        let hash: SQL = password.map { "crypt(\($0), gen_salt('bf', \(bcryptCost)))" } ?? "NULL"
+        let hash: SQL = password.map { "crypt(\($0), gen_salt('bf', \(Int32(bcryptCost))))" } ?? "NULL"
         do {
             return try Self.user(conn.query("""
                 INSERT INTO users (login, full_name, role, department, email, password_hash, created_at, updated_at)
@@ -82,7 +82,7 @@ public struct UserRepository {
     /// Sets a new password (bcrypt with `cost`) and revokes the user's sessions except `keepSession`.
     public func setPassword(id: Int64, password: String, bcryptCost: Int, keepSession: Int64?, now: Date) throws {
         let n = try conn.execute("""
-            UPDATE users SET password_hash = crypt(\(password), gen_salt('bf', \(bcryptCost))),
+            UPDATE users SET password_hash = crypt(\(password), gen_salt('bf', \(Int32(bcryptCost)))),
                 version = version + 1, updated_at = \(now)
             WHERE id = \(id)
             """)

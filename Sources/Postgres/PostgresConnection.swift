@@ -41,6 +41,8 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         conn = c
         backendPID = PQbackendPID(c)
+        // libpq prints notices to stderr by default; the server's own log has them.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
         if let sessionSetup {
             do { try execute(script: sessionSetup) } catch {
                 PQfinish(c)
@@ -76,13 +78,9 @@ public final class PostgresConnection: @unchecked Sendable {
         guard fd >= 0 else { return false }
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let r = poll(&p, 1, 0)
-        if r > 0 {
-            // The server sent something while we were idle: a notice, a notification,
-            // or the goodbye before closing. Read it and look again.
-            if PQconsumeInput(conn) == 0 { return false }
-            while let n = PQnotifies(conn) { PQfreemem(n) }
-            return PQstatus(conn) == CONNECTION_OK
-        }
+        // Pooled connections do not LISTEN, so anything the server sends while they are
+        // idle is, in practice, its goodbye ("terminating connection") before closing:
+        // such a connection is not reused.
         return r == 0
     }
 

@@ -1,1 +1,270 @@
-// support
+import Foundation
+import KontorClient
+import KontorDomain
+import KontorProtocol
+import KontorServer
+import KontorStore
+import Logging
+import NIOConcurrencyHelpers
+import Postgres
+import ServiceLifecycle
+
+/// Where the test PostgreSQL cluster is: `KONTOR_TEST_PG` (a libpq conninfo without
+/// dbname, set by `make test`), else the project's local cluster.
+public enum TestEnvironment {
+    public static var clusterConninfo: String {
+        if let s = ProcessInfo.processInfo.environment["KONTOR_TEST_PG"], !s.isEmpty { return s }
+        let root = ServerConfiguration.projectRoot()
+        let port = ProcessInfo.processInfo.environment["KONTOR_PG_PORT"] ?? "55432"
+        return "host=\(root)/var/pg/run port=\(port) user=kontor"
+    }
+
+    public static func conninfo(database: String) -> String {
+        "\(clusterConninfo) dbname=\(database)"
+    }
+
+    /// The project root (for `sql/`, `deploy/`, built binaries).
+    public static var projectRoot: URL { URL(fileURLWithPath: ServerConfiguration.projectRoot()) }
+
+    /// The folder of built products (`.build/debug`), where `kontord` is.
+    public static var productsDirectory: URL {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<5 {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("kontord").path) { return dir }
+            dir = dir.deletingLastPathComponent()
+        }
+        return projectRoot.appendingPathComponent(".build/debug")
+    }
+
+    /// `../shared/samples` next to the checkout (or `KONTOR_SAMPLES_DIR`).
+    public static var samplesDirectory: URL {
+        if let s = ProcessInfo.processInfo.environment["KONTOR_SAMPLES_DIR"], !s.isEmpty { return URL(fileURLWithPath: s) }
+        return projectRoot.deletingLastPathComponent().appendingPathComponent("shared/samples")
+    }
+
+    public static let logger: Logger = {
+        var l = Logger(label: "kontor.test")
+        l.logLevel = ProcessInfo.processInfo.environment["KONTOR_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return l
+    }()
+}
+
+/// A database of its own for one test, cloned from a migrated template.
+///
+/// The template `kontor_tpl_<hash of sql/>` is migrated once per schema version and
+/// reused; clones are named `kontor_t_<pid>_<n>`. Clones left by dead test processes
+/// are dropped when the first database of a run is made.
+public final class TestDatabase: Sendable {
+    public let name: String
+    public var conninfo: String { TestEnvironment.conninfo(database: name) }
+
+    private static let counter = NIOLockedValueBox(0)
+    private static let templateTask = NIOLockedValueBox<Task<String, Error>?>(nil)
+
+    private init(name: String) { self.name = name }
+
+    public static func create() async throws -> TestDatabase {
+        let template = try await templateName()
+        let n = counter.withLockedValue { $0 += 1; return $0 }
+        let name = "kontor_t_\(ProcessInfo.processInfo.processIdentifier)_\(n)"
+        try await blocking {
+            let admin = try PostgresConnection(conninfo: TestEnvironment.conninfo(database: "postgres"))
+            defer { admin.close() }
+            // CREATE DATABASE ... TEMPLATE needs nobody connected to the template;
+            // serialise clones within the cluster.
+            try admin.execute("SELECT pg_advisory_lock(4242)")
+            defer { _ = try? admin.execute("SELECT pg_advisory_unlock(4242)") }
+            try admin.execute(script: "DROP DATABASE IF EXISTS \(name)")
+            try admin.execute(script: "CREATE DATABASE \(name) TEMPLATE \(template)")
+        }
+        return TestDatabase(name: name)
+    }
+
+    /// Drops the database (closing anyone still connected).
+    public func drop() async {
+        let name = self.name
+        try? await TestDatabase.blocking {
+            let admin = try PostgresConnection(conninfo: TestEnvironment.conninfo(database: "postgres"))
+            defer { admin.close() }
+            try admin.execute(script: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+
+    /// Opens a connection to this database (caller closes it).
+    public func connect() throws -> PostgresConnection {
+        try PostgresConnection(conninfo: conninfo)
+    }
+
+    /// Runs blocking work off the cooperative pool.
+    public static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { cont in
+            Thread.detachNewThread { cont.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Runs `body` on a connection to this database, off the cooperative pool.
+    public func with<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        let info = conninfo
+        return try await TestDatabase.blocking {
+            let c = try PostgresConnection(conninfo: info)
+            defer { c.close() }
+            return try body(c)
+        }
+    }
+
+    static func templateName() async throws -> String {
+        let task = templateTask.withLockedValue { t -> Task<String, Error> in
+            if let t { return t }
+            let n = Task { try await blocking { try makeTemplate() } }
+            t = n
+            return n
+        }
+        return try await task.value
+    }
+
+    static var sqlDirectory: URL { TestEnvironment.projectRoot.appendingPathComponent("sql") }
+
+    static func makeTemplate() throws -> String {
+        // Name the template after the SQL it was built from.
+        var hasher = FNV1a()
+        let fm = FileManager.default
+        for sub in ["migrations", "views"] {
+            let dir = sqlDirectory.appendingPathComponent(sub)
+            for f in ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? []).sorted() where f.hasSuffix(".sql") {
+                hasher.add(f)
+                hasher.add((try? String(contentsOf: dir.appendingPathComponent(f), encoding: .utf8)) ?? "")
+            }
+        }
+        let name = "kontor_tpl_\(String(hasher.value, radix: 16))"
+        let admin = try PostgresConnection(conninfo: TestEnvironment.conninfo(database: "postgres"))
+        defer { admin.close() }
+        try admin.execute("SELECT pg_advisory_lock(4242)")
+        defer { _ = try? admin.execute("SELECT pg_advisory_unlock(4242)") }
+        // Clean up clones of dead test runs and templates of older schemas.
+        for row in try admin.query("SELECT datname FROM pg_database WHERE datname LIKE 'kontor\\_t\\_%' OR datname LIKE 'kontor\\_tpl\\_%'") {
+            let db: String = try row.decode("datname")
+            if db.hasPrefix("kontor_tpl_") {
+                if db != name { try? admin.execute(script: "DROP DATABASE IF EXISTS \(db) WITH (FORCE)") }
+                continue
+            }
+            let parts = db.split(separator: "_")
+            if parts.count >= 4, let pid = Int32(parts[2]), pid != ProcessInfo.processInfo.processIdentifier, kill(pid, 0) != 0 {
+                try? admin.execute(script: "DROP DATABASE IF EXISTS \(db) WITH (FORCE)")
+            }
+        }
+        let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = \(name)").count > 0
+        if !exists {
+            let building = name + "_building"
+            try admin.execute(script: "DROP DATABASE IF EXISTS \(building) WITH (FORCE)")
+            try admin.execute(script: "CREATE DATABASE \(building)")
+            do {
+                let c = try PostgresConnection(conninfo: TestEnvironment.conninfo(database: building))
+                defer { c.close() }
+                try Migrator(directory: sqlDirectory, logger: TestEnvironment.logger).migrate(c)
+            }
+            try admin.execute(script: "ALTER DATABASE \(building) RENAME TO \(name)")
+        }
+        return name
+    }
+}
+
+struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ s: String) {
+        for b in s.utf8 { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }
+        value = (value ^ 0xff) &* 0x100_0000_01b3
+    }
+}
+
+/// A `kontord` running in this process on a fresh database and a free port.
+public final class TestServer: Sendable {
+    public let server: KontorServer
+    public let database: TestDatabase
+    public let clock: KontorClock
+    public let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, Error>
+
+    /// Password of every user the helpers create.
+    public static let password = "test-pass-123"
+
+    public var app: App { server.app }
+
+    /// Starts a server. `configure` may change the configuration (the database URL and
+    /// port are set already).
+    public static func start(database: TestDatabase? = nil, clock: KontorClock = KontorClock(),
+                             configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        let db: TestDatabase
+        if let database { db = database } else { db = try await TestDatabase.create() }
+        var cfg = ServerConfiguration(databaseURL: db.conninfo, port: 0)
+        cfg.bcryptCost = 4
+        cfg.poolSize = 8
+        cfg.sqlDirectory = TestDatabase.sqlDirectory.path
+        cfg.migrateOnStart = false
+        cfg.instanceName = "test-\(db.name)"
+        configure(&cfg)
+        let server = KontorServer(configuration: cfg, clock: clock, logger: TestEnvironment.logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: TestEnvironment.logger))
+        let task = Task { try await group.run() }
+        let port = try await server.waitUntilListening()
+        return TestServer(server: server, database: db, clock: clock, port: port, group: group, task: task)
+    }
+
+    private init(server: KontorServer, database: TestDatabase, clock: KontorClock, port: Int, group: ServiceGroup, task: Task<Void, Error>) {
+        self.server = server; self.database = database; self.clock = clock; self.port = port; self.group = group; self.task = task
+    }
+
+    /// Graceful shutdown, then (by default) drops the database.
+    public func stop(dropDatabase: Bool = true) async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        if dropDatabase { await database.drop() }
+    }
+
+    public func connect() async throws -> KontorConnection {
+        try await KontorConnection.connect(host: "127.0.0.1", port: port)
+    }
+
+    /// A connection logged in as `login`.
+    public func login(_ login: String, password: String = TestServer.password) async throws -> KontorConnection {
+        let c = try await connect()
+        _ = try await c.call("auth.login", ["login": .string(login), "password": .string(password)])
+        return c
+    }
+
+    /// Creates a user straight in the database (password `TestServer.password`).
+    @discardableResult
+    public func createUser(_ login: String, role: Role, department: Department? = nil, fullName: String? = nil) async throws -> User {
+        let now = clock.now()
+        return try await database.with { conn in
+            try UserRepository(conn).create(login: login, fullName: fullName ?? login.capitalized, role: role, department: department,
+                                            email: nil, password: role == .robot ? nil : TestServer.password, bcryptCost: 4, now: now)
+        }
+    }
+
+    /// A robot user with a token; returns a connection logged in with it.
+    public func robot(_ login: String = "robot") async throws -> KontorConnection {
+        let user = try await createUser(login, role: .robot)
+        let token = TokenGenerator.make(prefix: "kr_")
+        let now = clock.now()
+        _ = try await database.with { conn in
+            try UserRepository(conn).createRobotToken(userID: user.id, label: "test", token: token, createdBy: user.id, now: now)
+        }
+        let c = try await connect()
+        _ = try await c.call("auth.token", ["token": .string(token)])
+        return c
+    }
+}
+
+/// Reads the error kind of a failed call, or nil when it succeeded.
+public func errorKind(_ body: () async throws -> Void) async -> ErrorKind? {
+    do {
+        try await body()
+        return nil
+    } catch let e as KontorError {
+        return e.kind
+    } catch {
+        return .internal
+    }
+}
