@@ -237,13 +237,10 @@ enum SessionHandlers {
     }
 
     static func normalizedEmail(_ e: String?, field: String) throws -> String? {
-        guard let e else { return nil }
-        let t = e.trimmingCharacters(in: .whitespacesAndNewlines)
-        if t.isEmpty { return nil }
-        let parts = t.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !t.contains(" ") else {
-            throw KontorError.invalidParams(field, "\(t) is not an e-mail address")
+        guard let e, !e.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        switch EmailAddress.normalize(e) {
+        case .normalized(let a): return a.normalized
+        case .invalid(let why): throw KontorError.invalidParams(field, "\(e) is not an e-mail address (\(why))")
         }
-        return t.lowercased()
     }
 }
