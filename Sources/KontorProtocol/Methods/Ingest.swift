@@ -1,0 +1,273 @@
+import Foundation
+import KontorDomain
+
+/// Robot ingestion: calls, messages and contact imports (issues 4 and 7).
+///
+/// Every event carries an external id; delivering it again changes nothing and answers
+/// the original result with `duplicate: true`.
+public enum IngestMethods {
+    public static let catalogue: [MethodInfo] = [
+        MethodInfo("call.ingest", "Record one telephony call record (a leg); creates or updates the call, inquiry and lead.",
+                   params: ["external_id: string", "provider: string", "linked_id: string?", "direction: inbound|outbound|internal",
+                            "remote_number: string?", "our_number: string?", "manager_line: string?", "manager_login: string?",
+                            "started_at: time", "answered_at: time?", "ended_at: time?", "talk_seconds: int", "wait_seconds: int?",
+                            "disposition: string?", "recording_url: string?", "raw: json?"]),
+        MethodInfo("message.ingest", "Record one e-mail, messenger, social or site-form message; creates the inquiry and lead.",
+                   params: ["external_id: string", "channel: email|telegram|viber|facebook|instagram|site", "direction: inbound|outbound?",
+                            "sender: {email?, phone?, messenger_id?, username?, name?}", "recipient: string?", "subject: string?",
+                            "text: string", "received_at: time", "thread_id: string?", "attachments: [{name?, content_type?, size}]?",
+                            "manager_login: string?", "raw: json?"]),
+        MethodInfo("contact.import", "Import contacts and companies from rows (CSV); per-row results; dry run and update mode.",
+                   params: ["rows: [row]", "mode: create_only|update_existing", "dry_run: bool?", "source: string?"]),
+    ]
+
+    /// Direction of a call or message relative to us.
+    public enum Direction: String, Codable, Sendable, CaseIterable {
+        case inbound
+        case outbound
+        /// Between two of our own lines (never makes inquiries or contacts).
+        case `internal`
+    }
+
+    /// One call record as a PBX or telephony provider reports it: one leg of a call.
+    ///
+    /// Several legs of one call (ring groups, transfers) share `linked_id`; the call's
+    /// outcome comes from its final state (talk time > 0 on any leg = answered), not from
+    /// the order records arrive.
+    public struct CallIngestParams: Codable, Sendable, Equatable {
+        /// The provider's unique id of this record (Binotel `generalCallID`+leg, Asterisk
+        /// `uniqueid`, Twilio `CallSid`, FreeSWITCH `uuid`). Idempotency key together with `provider`.
+        public var externalID: String
+        /// `binotel`, `twilio`, `asterisk`, `freeswitch`, `generic`, ...
+        public var provider: String
+        /// Groups legs of one call (Asterisk `linkedid`, Twilio `ParentCallSid`, Binotel
+        /// `generalCallID`); nil = the call has one leg.
+        public var linkedID: String?
+        public var direction: Direction
+        /// The client's number as the provider wrote it; nil when the caller id is hidden.
+        public var remoteNumber: String?
+        /// Our number (DID/line) involved.
+        public var ourNumber: String?
+        /// The internal line (extension, SIP peer) that handled the call.
+        public var managerLine: String?
+        /// A Kontor login, when the provider knows it.
+        public var managerLogin: String?
+        public var startedAt: Date
+        public var answeredAt: Date?
+        public var endedAt: Date?
+        /// Seconds of conversation (billsec); 0 = not answered on this leg.
+        public var talkSeconds: Int
+        /// Seconds of ringing/waiting before answer or hang-up.
+        public var waitSeconds: Int?
+        /// The provider's own final status (`ANSWER`, `NO ANSWER`, `BUSY`, `completed`, ...), kept as given.
+        public var disposition: String?
+        public var recordingURL: String?
+        /// The provider's payload, kept as JSONB for audit.
+        public var raw: JSONValue?
+
+        public init(externalID: String, provider: String, linkedID: String? = nil, direction: Direction, remoteNumber: String?,
+                    ourNumber: String? = nil, managerLine: String? = nil, managerLogin: String? = nil, startedAt: Date,
+                    answeredAt: Date? = nil, endedAt: Date? = nil, talkSeconds: Int, waitSeconds: Int? = nil,
+                    disposition: String? = nil, recordingURL: String? = nil, raw: JSONValue? = nil) {
+            self.externalID = externalID; self.provider = provider; self.linkedID = linkedID; self.direction = direction
+            self.remoteNumber = remoteNumber; self.ourNumber = ourNumber; self.managerLine = managerLine
+            self.managerLogin = managerLogin; self.startedAt = startedAt; self.answeredAt = answeredAt; self.endedAt = endedAt
+            self.talkSeconds = talkSeconds; self.waitSeconds = waitSeconds; self.disposition = disposition
+            self.recordingURL = recordingURL; self.raw = raw
+        }
+    }
+
+    /// What `call.ingest` did.
+    public struct CallIngestResult: Codable, Sendable, Equatable {
+        public var callID: Int64
+        public var contactID: Int64?
+        public var inquiryID: Int64?
+        public var leadID: Int64?
+        /// The lead's status code after this record (`identification`, `overdue_identification`, ...).
+        public var leadStatus: String?
+        /// True when this external id was delivered before: nothing changed.
+        public var duplicate: Bool
+
+        public init(callID: Int64, contactID: Int64?, inquiryID: Int64?, leadID: Int64?, leadStatus: String?, duplicate: Bool) {
+            self.callID = callID; self.contactID = contactID; self.inquiryID = inquiryID; self.leadID = leadID
+            self.leadStatus = leadStatus; self.duplicate = duplicate
+        }
+    }
+
+    /// Channels of written messages.
+    public enum MessageChannel: String, Codable, Sendable, CaseIterable {
+        case email, telegram, viber, facebook, instagram, site
+    }
+
+    /// Who wrote a message, as far as the channel tells.
+    public struct MessageSender: Codable, Sendable, Equatable {
+        public var email: String?
+        public var phone: String?
+        /// The channel's user id (Telegram user id, Viber user id, ...), as a string: ids
+        /// beyond 2^53 must survive exactly.
+        public var messengerID: String?
+        public var username: String?
+        public var name: String?
+
+        public init(email: String? = nil, phone: String? = nil, messengerID: String? = nil, username: String? = nil, name: String? = nil) {
+            self.email = email; self.phone = phone; self.messengerID = messengerID; self.username = username; self.name = name
+        }
+    }
+
+    /// An attachment's description; its content is not stored in the database.
+    public struct Attachment: Codable, Sendable, Equatable {
+        public var name: String?
+        public var contentType: String?
+        /// Bytes (decoded size).
+        public var size: Int
+
+        public init(name: String?, contentType: String?, size: Int) {
+            self.name = name; self.contentType = contentType; self.size = size
+        }
+    }
+
+    public struct MessageIngestParams: Codable, Sendable, Equatable {
+        /// The channel's unique id of the message (e-mail Message-ID, Telegram
+        /// `chat_id:message_id`, Viber `message_token`, form submission id). Idempotency key
+        /// together with `channel`.
+        public var externalID: String
+        public var channel: MessageChannel
+        /// Default inbound; outbound = a manager's reply recorded by the robot.
+        public var direction: Direction?
+        public var sender: MessageSender
+        /// Our address/bot/form that received it.
+        public var recipient: String?
+        public var subject: String?
+        /// Plain text (HTML-only mail already converted to text).
+        public var text: String
+        public var receivedAt: Date
+        /// Conversation id (Telegram chat id, e-mail thread root, Viber user id).
+        public var threadID: String?
+        public var attachments: [Attachment]?
+        /// For outbound messages: the manager who wrote it.
+        public var managerLogin: String?
+        /// The original payload (JSON) for audit.
+        public var raw: JSONValue?
+
+        public init(externalID: String, channel: MessageChannel, direction: Direction? = nil, sender: MessageSender,
+                    recipient: String? = nil, subject: String? = nil, text: String, receivedAt: Date, threadID: String? = nil,
+                    attachments: [Attachment]? = nil, managerLogin: String? = nil, raw: JSONValue? = nil) {
+            self.externalID = externalID; self.channel = channel; self.direction = direction; self.sender = sender
+            self.recipient = recipient; self.subject = subject; self.text = text; self.receivedAt = receivedAt
+            self.threadID = threadID; self.attachments = attachments; self.managerLogin = managerLogin; self.raw = raw
+        }
+    }
+
+    public struct MessageIngestResult: Codable, Sendable, Equatable {
+        public var messageID: Int64
+        public var contactID: Int64?
+        public var inquiryID: Int64?
+        public var leadID: Int64?
+        public var leadStatus: String?
+        public var duplicate: Bool
+
+        public init(messageID: Int64, contactID: Int64?, inquiryID: Int64?, leadID: Int64?, leadStatus: String?, duplicate: Bool) {
+            self.messageID = messageID; self.contactID = contactID; self.inquiryID = inquiryID; self.leadID = leadID
+            self.leadStatus = leadStatus; self.duplicate = duplicate
+        }
+    }
+
+    // MARK: contact.import
+
+    public enum ImportMode: String, Codable, Sendable {
+        /// Rows matching an existing contact (by phone or e-mail) are reported `unchanged`.
+        case createOnly = "create_only"
+        /// Rows matching an existing contact update it (fills and adds, never deletes).
+        case updateExisting = "update_existing"
+    }
+
+    public enum ImportKind: String, Codable, Sendable {
+        case contact
+        /// A company row (B2B exports list organisations and their people).
+        case company
+    }
+
+    public struct ImportPhone: Codable, Sendable, Equatable {
+        public var number: String
+        public var label: String?
+        public init(number: String, label: String? = nil) { self.number = number; self.label = label }
+    }
+
+    /// One row of a contacts file after column mapping.
+    public struct ImportRow: Codable, Sendable, Equatable {
+        /// The row's line number in the file (for the report).
+        public var line: Int
+        public var kind: ImportKind?
+        public var fullName: String?
+        public var position: String?
+        public var phones: [ImportPhone]?
+        public var emails: [String]?
+        public var telegram: String?
+        public var viber: String?
+        /// The company this person belongs to (matched by name or EDRPOU, created when missing).
+        public var companyName: String?
+        public var edrpou: String?
+        public var address: String?
+        public var website: String?
+        public var notes: String?
+        /// `lead`, `contact` or `client`.
+        public var group: String?
+        public var ownerLogin: String?
+
+        public init(line: Int, kind: ImportKind? = nil, fullName: String? = nil, position: String? = nil, phones: [ImportPhone]? = nil,
+                    emails: [String]? = nil, telegram: String? = nil, viber: String? = nil, companyName: String? = nil,
+                    edrpou: String? = nil, address: String? = nil, website: String? = nil, notes: String? = nil,
+                    group: String? = nil, ownerLogin: String? = nil) {
+            self.line = line; self.kind = kind; self.fullName = fullName; self.position = position; self.phones = phones
+            self.emails = emails; self.telegram = telegram; self.viber = viber; self.companyName = companyName
+            self.edrpou = edrpou; self.address = address; self.website = website; self.notes = notes
+            self.group = group; self.ownerLogin = ownerLogin
+        }
+    }
+
+    public struct ContactImportParams: Codable, Sendable, Equatable {
+        public var rows: [ImportRow]
+        public var mode: ImportMode
+        /// Report what would happen; change nothing.
+        public var dryRun: Bool?
+        /// Contact source to record (default `import`).
+        public var source: String?
+
+        public init(rows: [ImportRow], mode: ImportMode, dryRun: Bool? = nil, source: String? = nil) {
+            self.rows = rows; self.mode = mode; self.dryRun = dryRun; self.source = source
+        }
+    }
+
+    public enum ImportAction: String, Codable, Sendable {
+        case created, updated, unchanged, rejected
+    }
+
+    public struct ImportRowResult: Codable, Sendable, Equatable {
+        public var line: Int
+        public var action: ImportAction
+        public var contactID: Int64?
+        public var companyID: Int64?
+        /// Why a row was rejected (or what was unchanged), for people.
+        public var reason: String?
+        /// The offending field of a rejected row.
+        public var field: String?
+
+        public init(line: Int, action: ImportAction, contactID: Int64? = nil, companyID: Int64? = nil, reason: String? = nil, field: String? = nil) {
+            self.line = line; self.action = action; self.contactID = contactID; self.companyID = companyID; self.reason = reason; self.field = field
+        }
+    }
+
+    public struct ContactImportResult: Codable, Sendable, Equatable {
+        public var results: [ImportRowResult]
+        public var created: Int
+        public var updated: Int
+        public var unchanged: Int
+        public var rejected: Int
+        public var dryRun: Bool
+
+        public init(results: [ImportRowResult], created: Int, updated: Int, unchanged: Int, rejected: Int, dryRun: Bool) {
+            self.results = results; self.created = created; self.updated = updated; self.unchanged = unchanged
+            self.rejected = rejected; self.dryRun = dryRun
+        }
+    }
+}
