@@ -57,6 +57,14 @@ final class AuthCache: Sendable {
         }
     }
 
+    /// Drops one credential right away (this instance changed it).
+    func evict(_ c: Credential) {
+        switch c {
+        case .session(let id): evict(payload: "s:\(id)")
+        case .robotToken(let id): evict(payload: "t:\(id)")
+        }
+    }
+
     func setListening(_ on: Bool) {
         state.withLockedValue { s in
             s.listening = on

@@ -87,11 +87,15 @@ public struct Dispatcher: Sendable {
             guard let handler = table.handler(request.method) else {
                 throw KontorError(.methodNotFound, "no method named \(request.method)")
             }
-            let principal = try await authenticate(session: session, method: request.method)
+            // Methods open to everyone need no check of the login (and keep working
+            // while the database is down); the others re-check it every time.
+            let principal = Permissions.isAnonymous(request.method)
+                ? session.principal
+                : try await authenticate(session: session, method: request.method)
             who = principal?.login ?? who
             guard Permissions.allows(principal?.role, request.method) else {
-                if principal == nil { throw KontorError(.unauthenticated, "log in first (auth.login or auth.token)") }
-                throw KontorError.forbidden("the role \(principal!.role.rawValue) may not call \(request.method)")
+                guard let principal else { throw KontorError(.unauthenticated, "log in first (auth.login or auth.token)") }
+                throw KontorError.forbidden("the role \(principal.role.rawValue) may not call \(request.method)")
             }
             let ctx = RequestContext(app: app, session: session, principal: principal, method: request.method,
                                      requestID: requestID, now: app.clock.now())

@@ -125,28 +125,32 @@ public final class KontorServer: Service, Sendable {
         for w in waiters { w.resume(returning: port) }
 
         let dispatcher = Dispatcher(app: app, table: table)
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingDiscardingTaskGroup { outer in
             for service in background {
-                group.addTask { try await service.run() }
+                outer.addTask { try await service.run() }
             }
-            try await withGracefulShutdownHandler {
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { [self] in
-                            await self.serve(connection, dispatcher: dispatcher)
+            // Connections live in a group of their own, awaited before anything stops:
+            // requests in flight at shutdown still finish and answer.
+            try await withThrowingDiscardingTaskGroup { connections in
+                try await withGracefulShutdownHandler {
+                    try await server.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            connections.addTask { [self] in
+                                await self.serve(connection, dispatcher: dispatcher)
+                            }
                         }
                     }
-                }
-            } onGracefulShutdown: { [self] in
-                // Stop accepting; stop reading on every connection (in-flight requests
-                // still finish and are answered, then each connection closes).
-                server.channel.close(promise: nil)
-                for ch in channels.withLockedValue({ Array($0.values) }) {
-                    ch.close(mode: .input, promise: nil)
+                } onGracefulShutdown: { [self] in
+                    // Stop accepting; stop reading on every connection (in-flight requests
+                    // still finish and are answered, then each connection closes).
+                    server.channel.close(promise: nil)
+                    for ch in channels.withLockedValue({ Array($0.values) }) {
+                        ch.close(mode: .input, promise: nil)
+                    }
                 }
             }
-            // Accepting ended: background services stop with the group.
-            group.cancelAll()
+            // Every connection is done: background services stop now.
+            outer.cancelAll()
         }
         await app.db.shutdown()
         if ownsGroup { try? await group.shutdownGracefully() }

@@ -268,3 +268,81 @@ public func errorKind(_ body: () async throws -> Void) async -> ErrorKind? {
         return .internal
     }
 }
+
+/// A PostgreSQL cluster of its own (made by `deploy/pg.sh` in a temporary folder), for
+/// tests that stop and start the database.
+public final class LocalCluster: Sendable {
+    public let home: URL
+    public let port: Int
+
+    public var conninfo: String { "host=\(home.path)/var/pg/run port=\(port) dbname=kontor user=kontor" }
+
+    public static func create() async throws -> LocalCluster {
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kontor-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        let c = LocalCluster(home: base, port: try freePort())
+        try await c.run("start")
+        return c
+    }
+
+    private init(home: URL, port: Int) { self.home = home; self.port = port }
+
+    public func start() async throws { try await run("start") }
+    public func stop() async throws { try await run("stop") }
+    public func destroy() async {
+        try? await run("destroy")
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    func run(_ verb: String) async throws {
+        let script = TestEnvironment.projectRoot.appendingPathComponent("deploy/pg.sh").path
+        var env = ProcessInfo.processInfo.environment
+        env["KONTOR_HOME"] = home.path
+        env["KONTOR_PG_PORT"] = String(port)
+        let environment = env
+        let status: Int32 = try await TestDatabase.blocking {
+            try runCommand(["/bin/bash", script, verb], environment: environment)
+        }
+        if status != 0 { throw PostgresError.client("deploy/pg.sh \(verb) exited with \(status)") }
+    }
+
+    /// A TCP port nobody listens on right now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PostgresError.client("socket() failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                bind(fd, sp, len) == 0 && getsockname(fd, sp, &len) == 0
+            }
+        }
+        guard ok else { throw PostgresError.client("bind() failed") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// Runs a program and waits for it (posix_spawn + waitpid; stdout discarded, stderr
+/// inherited). Returns its exit status.
+public func runCommand(_ argv: [String], environment: [String: String]) throws -> Int32 {
+    var pid: pid_t = 0
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in cargs + cenv { free(p) } }
+    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
+    guard rc == 0 else { throw PostgresError.client("cannot start \(argv[0]): errno \(rc)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        if errno != EINTR { throw PostgresError.client("waitpid failed: errno \(errno)") }
+    }
+    // WIFEXITED / WEXITSTATUS
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}

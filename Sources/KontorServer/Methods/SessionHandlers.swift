@@ -59,6 +59,7 @@ enum SessionHandlers {
                 let now = ctx.now
                 try await ctx.app.transaction { conn in try UserRepository(conn).revokeSession(id: id, now: now) }
             }
+            if let c = ctx.session.credential { ctx.app.authCache.evict(c) }
             ctx.session.unbind()
             return OK()
         }
@@ -151,7 +152,7 @@ enum SessionHandlers {
                                         role: p.role, department: p.department.change, email: emailChange, active: p.active, now: now)
                 if p.active == false { try repo.revokeAllSessions(userID: u.id, now: now) }
                 return u
-            }
+            }.evictingAuth(ctx, user: p.id)
         }
 
         t.register("user.set_password", SessionMethods.SetPasswordParams.self) { ctx, p in
@@ -166,6 +167,7 @@ enum SessionHandlers {
                 if me.role == .admin, target.role == .techAdmin { throw KontorError.forbidden("only a tech admin manages tech admin accounts") }
                 try repo.setPassword(id: p.id, password: p.password, bcryptCost: app.configuration.bcryptCost, keepSession: nil, now: now)
             }
+            app.authCache.evict(payload: "u:\(p.id)")
             return OK()
         }
 
@@ -190,6 +192,7 @@ enum SessionHandlers {
             let now = ctx.now
             let done = try await ctx.app.transaction { conn in try UserRepository(conn).revokeRobotToken(id: p.id, now: now) }
             guard done else { throw KontorError.notFound("live robot token \(p.id)") }
+            ctx.app.authCache.evict(.robotToken(p.id))
             return OK()
         }
 
@@ -242,5 +245,14 @@ enum SessionHandlers {
         case .normalized(let a): return a.normalized
         case .invalid(let why): throw KontorError.invalidParams(field, "\(e) is not an e-mail address (\(why))")
         }
+    }
+}
+
+extension User {
+    /// Drops cached logins of `user` on this instance right away (other instances follow
+    /// through the `kontor_auth` notification), then passes the value on.
+    func evictingAuth(_ ctx: RequestContext, user: Int64) -> User {
+        ctx.app.authCache.evict(payload: "u:\(user)")
+        return self
     }
 }
