@@ -21,7 +21,7 @@ public final class KontorServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let bound = NIOLockedValueBox<(port: Int?, waiters: [CheckedContinuation<Int, Error>])>((nil, []))
-    private let background: [any Service]
+    private let background: [BackgroundJob]
     private let listenerBox = NIOLockedValueBox<PostgresListener?>(nil)
     private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
     private let listenerHandlers: [String: @Sendable (String) -> Void]
@@ -39,12 +39,19 @@ public final class KontorServer: Service, Sendable {
         self.table = table
         self.ownsGroup = group == nil
         self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
-        self.background = Methods.backgroundServices(app)
+        let jobs = Methods.backgroundJobs(app)
+        self.background = jobs
         var handlers: [String: @Sendable (String) -> Void] = [
             "kontor_auth": { [app] payload in app.authCache.evict(payload: payload) },
         ]
-        for (channel, h) in Methods.notificationHandlers(app) { handlers[channel] = h }
+        let byName = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for (channel, h) in Methods.notificationHandlers(app, jobs: byName) { handlers[channel] = h }
         self.listenerHandlers = handlers
+    }
+
+    /// A background job by name (tests wake them after moving the clock).
+    public func job(_ name: String) -> BackgroundJob? {
+        background.first { $0.name == name }
     }
 
     /// Every method the server answers.

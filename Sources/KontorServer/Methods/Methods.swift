@@ -1,5 +1,4 @@
 import KontorProtocol
-import ServiceLifecycle
 
 /// Where each method family plugs into the server. Add one line per family.
 enum Methods {
@@ -8,13 +7,14 @@ enum Methods {
     }
 
     /// Long-running jobs of the instance (schedulers, dispatchers), run while serving.
-    static func backgroundServices(_ app: App) -> [any Service] {
+    /// Add one line per family.
+    static func backgroundJobs(_ app: App) -> [BackgroundJob] {
         []
     }
 
-    /// LISTEN channels and what to do with their payloads. The payload "" is sent after
-    /// every (re)connect of the listener: re-read whatever you track.
-    static func notificationHandlers(_ app: App) -> [String: @Sendable (String) -> Void] {
+    /// LISTEN channels and what to do with their payloads (may wake jobs). The payload ""
+    /// is sent after every (re)connect of the listener: re-read whatever you track.
+    static func notificationHandlers(_ app: App, jobs: [String: BackgroundJob]) -> [String: @Sendable (String) -> Void] {
         [:]
     }
 }
