@@ -10,21 +10,19 @@ private struct WrittenFormSample: Decodable {
     let source: String?
 }
 
-/// The shared sample file: `$KONTOR_SAMPLES_DIR/phones/…` when the variable is
-/// set, else `../shared/samples/phones/…` next to the checkout (three levels
-/// up from this file's folder), which is where CI puts it too.
+/// The sample file: `$KONTOR_SAMPLES_DIR/phones/…` when the variable is set, else
+/// `../shared/samples/phones/…` next to the checkout when it is there, else the copy
+/// kept in `Tests/Fixtures/samples` (identical; a test checks it).
 private func samplesFile() -> URL {
     let name = "phones/ua_phone_written_forms.json"
     if let dir = ProcessInfo.processInfo.environment["KONTOR_SAMPLES_DIR"], !dir.isEmpty {
         return URL(fileURLWithPath: dir).appendingPathComponent(name)
     }
-    return URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Tests/KontorDomainTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // the checkout
-        .deletingLastPathComponent()  // its parent, which holds shared/
-        .appendingPathComponent("shared/samples")
-        .appendingPathComponent(name)
+    let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let shared = tests.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/samples").appendingPathComponent(name)
+    if FileManager.default.fileExists(atPath: shared.path) { return shared }
+    return tests.appendingPathComponent("Fixtures/samples").appendingPathComponent(name)
 }
 
 @Suite("PhoneNormalizer")

@@ -37,10 +37,24 @@ public enum TestEnvironment {
         return projectRoot.appendingPathComponent(".build/debug")
     }
 
-    /// `../shared/samples` next to the checkout (or `KONTOR_SAMPLES_DIR`).
+    /// The public sample inputs: `KONTOR_SAMPLES_DIR`, else `../shared/samples` next to
+    /// the checkout when it is there, else the identical copy in `Tests/Fixtures/samples`
+    /// (a test checks that the copy matches the shared folder whenever both exist).
     public static var samplesDirectory: URL {
         if let s = ProcessInfo.processInfo.environment["KONTOR_SAMPLES_DIR"], !s.isEmpty { return URL(fileURLWithPath: s) }
-        return projectRoot.deletingLastPathComponent().appendingPathComponent("shared/samples")
+        if let shared = sharedSamplesDirectory { return shared }
+        return vendoredSamplesDirectory
+    }
+
+    /// `../shared/samples`, when present.
+    public static var sharedSamplesDirectory: URL? {
+        let u = projectRoot.deletingLastPathComponent().appendingPathComponent("shared/samples")
+        return FileManager.default.fileExists(atPath: u.path) ? u : nil
+    }
+
+    /// The copy kept in the repository.
+    public static var vendoredSamplesDirectory: URL {
+        projectRoot.appendingPathComponent("Tests/Fixtures/samples")
     }
 
     public static let logger: Logger = {
