@@ -153,7 +153,7 @@ public struct Contact: Sendable, Codable, Equatable {
 }
 
 /// A comment on a contact or a company. A contact's comments also show on its company.
-public struct Comment: Sendable, Codable, Equatable {
+public struct RecordComment: Sendable, Codable, Equatable {
     public var id: Int64
     /// The contact it was written on; nil for a comment on the company itself.
     public var contactID: Int64?

@@ -76,7 +76,7 @@ public struct CompanyCard: Sendable {
     public var contacts: [Contact]
     /// The company's own comments, those written on its contacts while they belonged to
     /// it, and those of its current live contacts; only those the caller may see; newest first.
-    public var comments: [Comment]
+    public var comments: [RecordComment]
 }
 
 /// Companies, their counterparties and comments. Every write is audited in the same
@@ -242,7 +242,7 @@ public struct CompanyRepository {
     }
 
     /// Adds a comment to a live visible company; audited as `comment`.
-    public func comment(companyID: Int64, body: String, visibility: Visibility, stamp: ChangeStamp) throws -> Comment {
+    public func comment(companyID: Int64, body: String, visibility: Visibility, stamp: ChangeStamp) throws -> RecordComment {
         guard try isLiveAndVisible(id: companyID, visibility: visibility) else { throw KontorError.notFound("company \(companyID)") }
         let comment = try ContactRepository.comment(conn.query("""
             WITH ins AS (
@@ -336,7 +336,7 @@ public struct CompanyRepository {
         if let version, version != current { throw KontorError.conflict(currentVersion: current) }
         if let to = c.companyID, try !isLiveAndVisible(id: to, visibility: visibility) { throw KontorError.notFound("company \(to)") }
         let before = try audit.snapshot(.counterparty, id: id)
-        try guardingUnique(conn, {
+        _ = try guardingUnique(conn, {
             try conn.execute("""
                 UPDATE counterparties SET
                     company_id = coalesce(\(c.companyID), company_id),

@@ -179,7 +179,7 @@ public struct ContactRepository {
     }
 
     /// The comments written on a contact, newest first.
-    public func comments(contactID: Int64) throws -> [Comment] {
+    public func comments(contactID: Int64) throws -> [RecordComment] {
         try conn.query("""
             SELECT cm.id, cm.contact_id, cm.company_id, cm.author_id, u.full_name AS author_name, cm.body, cm.created_at
             FROM comments cm LEFT JOIN users u ON u.id = cm.author_id
@@ -188,8 +188,8 @@ public struct ContactRepository {
             """).map(Self.comment)
     }
 
-    static func comment(_ r: PostgresRow) throws -> Comment {
-        Comment(id: try r.decode("id"), contactID: try r.decode("contact_id", as: Int64?.self), companyID: try r.decode("company_id", as: Int64?.self),
+    static func comment(_ r: PostgresRow) throws -> RecordComment {
+        RecordComment(id: try r.decode("id"), contactID: try r.decode("contact_id", as: Int64?.self), companyID: try r.decode("company_id", as: Int64?.self),
                 authorID: try r.decode("author_id", as: Int64?.self), authorName: try r.decode("author_name", as: String?.self),
                 body: try r.decode("body"), createdAt: try r.decode("created_at"))
     }
@@ -522,7 +522,7 @@ public struct ContactRepository {
 
     /// Adds a comment to a live visible contact; it also shows on its company's card.
     /// Audited as `comment`.
-    public func comment(contactID: Int64, body: String, visibility: Visibility, stamp: ChangeStamp) throws -> Comment {
+    public func comment(contactID: Int64, body: String, visibility: Visibility, stamp: ChangeStamp) throws -> RecordComment {
         guard let r = try conn.query("""
             SELECT c.company_id, c.deleted_at IS NOT NULL AS deleted FROM contacts c
             WHERE c.id = \(contactID) AND \(visibility.predicate(owner: "c.owner_id")) FOR SHARE OF c
@@ -542,7 +542,7 @@ public struct ContactRepository {
         return comment
     }
 
-    func recordComment(_ entity: AuditEntity, id: Int64, comment: Comment, stamp: ChangeStamp) throws {
+    func recordComment(_ entity: AuditEntity, id: Int64, comment: RecordComment, stamp: ChangeStamp) throws {
         let after: String = try conn.query("""
             SELECT jsonb_build_object('comment', jsonb_build_object('id', \(comment.id), 'body', \(comment.body)::text))::text AS j
             """).one().decode("j")

@@ -214,8 +214,8 @@ public enum RecordMethods {
     /// `contact.get`: the contact's fields plus `comments` (newest first).
     public struct ContactCard: Encodable, Sendable {
         public var contact: Contact
-        public var comments: [Comment]
-        public init(contact: Contact, comments: [Comment]) { self.contact = contact; self.comments = comments }
+        public var comments: [RecordComment]
+        public init(contact: Contact, comments: [RecordComment]) { self.contact = contact; self.comments = comments }
 
         enum CodingKeys: String, CodingKey { case comments }
 
@@ -417,8 +417,8 @@ public enum RecordMethods {
         public var company: Company
         public var counterparties: [Counterparty]
         public var contacts: [Contact]
-        public var comments: [Comment]
-        public init(company: Company, counterparties: [Counterparty], contacts: [Contact], comments: [Comment]) {
+        public var comments: [RecordComment]
+        public init(company: Company, counterparties: [Counterparty], contacts: [Contact], comments: [RecordComment]) {
             self.company = company; self.counterparties = counterparties; self.contacts = contacts; self.comments = comments
         }
 
