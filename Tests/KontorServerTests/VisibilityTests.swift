@@ -70,6 +70,12 @@ struct VisibilityTests {
             let asService = try await w.service.call("contact.get", ["id": .number("\(linked.id)")])
             #expect(asService["company_name"] == .null)
             #expect(try await w.admin.call("contact.get", ["id": .number("\(linked.id)")])["company_name"] == "Dev Only Ltd")
+            // Nor does a merge that brings that company onto a card the caller sees.
+            let u1 = try await w.admin.newContact("Unowned 1")
+            let u2 = try await w.admin.newContact("Unowned 2", extra: ["company_id": .number("\(devCompany.id)")])
+            let merged = try await w.service.call("contact.merge", ["survivor_id": .number("\(u1.id)"), "merged_id": .number("\(u2.id)")])
+            #expect(merged["contact"]?["company_id"]?.int64Value == devCompany.id)
+            #expect(merged["contact"]?["company_name"] == .null)
         }
     }
 

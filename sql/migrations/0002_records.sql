@@ -245,14 +245,19 @@ CREATE TRIGGER companies_stamp BEFORE INSERT OR UPDATE ON companies
     FOR EACH ROW EXECUTE FUNCTION records_company_stamp();
 
 CREATE FUNCTION records_contact_company_activity() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_company bigint;
 BEGIN
-    PERFORM records_touch_company(NEW.company_id, NEW.updated_at);
-    IF TG_OP = 'UPDATE' THEN
-        IF OLD.company_id IS DISTINCT FROM NEW.company_id THEN
-            PERFORM records_touch_company(OLD.company_id, NEW.updated_at);
-            PERFORM records_refresh_company_calls(OLD.company_id);
-            PERFORM records_refresh_company_calls(NEW.company_id);
-        ELSIF OLD.deleted_at IS DISTINCT FROM NEW.deleted_at THEN
+    IF TG_OP = 'UPDATE' AND OLD.company_id IS DISTINCT FROM NEW.company_id THEN
+        -- The contact left one company for another: both cards changed. Lock them in id
+        -- order so that two opposite moves cannot deadlock.
+        FOR v_company IN SELECT x FROM unnest(ARRAY[OLD.company_id, NEW.company_id]) AS x WHERE x IS NOT NULL ORDER BY x LOOP
+            PERFORM records_touch_company(v_company, NEW.updated_at);
+            PERFORM records_refresh_company_calls(v_company);
+        END LOOP;
+    ELSE
+        PERFORM records_touch_company(NEW.company_id, NEW.updated_at);
+        IF TG_OP = 'UPDATE' AND OLD.deleted_at IS DISTINCT FROM NEW.deleted_at THEN
             PERFORM records_refresh_company_calls(NEW.company_id);
         END IF;
     END IF;

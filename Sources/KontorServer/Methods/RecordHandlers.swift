@@ -34,7 +34,7 @@ enum RecordHandlers {
                 let repo = ContactRepository(conn)
                 let moved = try repo.merge(survivorID: p.survivorID, mergedID: p.mergedID, survivorVersion: p.survivorVersion,
                                            mergedVersion: p.mergedVersion, visibility: vis, stamp: stamp)
-                return RecordMethods.ContactMergeResult(contact: try reread(repo, p.survivorID), moved: moved)
+                return RecordMethods.ContactMergeResult(contact: try reread(repo, p.survivorID, vis), moved: moved)
             }
         }
         t.register("contact.delete", RecordMethods.VersionedID.self) { ctx, p in
@@ -43,7 +43,7 @@ enum RecordHandlers {
             return try await ctx.app.transaction { conn in
                 let repo = ContactRepository(conn)
                 try repo.delete(id: p.id, version: p.version, visibility: vis, stamp: stamp)
-                return try reread(repo, p.id)
+                return try reread(repo, p.id, vis)
             }
         }
         t.register("contact.restore", RecordMethods.VersionedID.self) { ctx, p in
@@ -52,7 +52,7 @@ enum RecordHandlers {
             return try await ctx.app.transaction { conn in
                 let repo = ContactRepository(conn)
                 try repo.restore(id: p.id, version: p.version, visibility: vis, stamp: stamp)
-                return try reread(repo, p.id)
+                return try reread(repo, p.id, vis)
             }
         }
         t.register("contact.comment", RecordMethods.CommentParams.self) { ctx, p in
@@ -80,7 +80,7 @@ enum RecordHandlers {
             let stamp = ctx.stamp
             return try await ctx.app.transaction { conn in
                 try CompanyRepository(conn).delete(id: p.id, version: p.version, visibility: vis, stamp: stamp)
-                return try rereadCompany(conn, p.id)
+                return try rereadCompany(conn, p.id, vis)
             }
         }
         t.register("company.restore", RecordMethods.VersionedID.self) { ctx, p in
@@ -88,7 +88,7 @@ enum RecordHandlers {
             let stamp = ctx.stamp
             return try await ctx.app.transaction { conn in
                 try CompanyRepository(conn).restore(id: p.id, version: p.version, visibility: vis, stamp: stamp)
-                return try rereadCompany(conn, p.id)
+                return try rereadCompany(conn, p.id, vis)
             }
         }
         t.register("company.comment", RecordMethods.CommentParams.self) { ctx, p in
@@ -111,7 +111,7 @@ enum RecordHandlers {
             return try await ctx.app.transaction { conn in
                 let repo = CompanyRepository(conn)
                 let id = try repo.addCounterparty(companyID: p.companyID, draft, visibility: vis, stamp: stamp)
-                guard let cp = try repo.counterparty(id: id, visibility: .everything) else { throw KontorError.notFound("counterparty \(id)") }
+                guard let cp = try repo.counterparty(id: id, visibility: vis) else { throw KontorError.notFound("counterparty \(id)") }
                 return cp
             }
         }
@@ -127,7 +127,7 @@ enum RecordHandlers {
             return try await ctx.app.transaction { conn in
                 let repo = CompanyRepository(conn)
                 try repo.updateCounterparty(id: p.id, version: p.version, changes: changes, visibility: vis, stamp: stamp)
-                guard let cp = try repo.counterparty(id: p.id, visibility: .everything) else { throw KontorError.notFound("counterparty \(p.id)") }
+                guard let cp = try repo.counterparty(id: p.id, visibility: vis) else { throw KontorError.notFound("counterparty \(p.id)") }
                 return cp
             }
         }
@@ -189,14 +189,16 @@ enum RecordHandlers {
         guard try CompanyRepository(conn).isLiveAndVisible(id: id, visibility: vis) else { throw KontorError.notFound("company \(id)") }
     }
 
-    /// The contact after a write in the same transaction (the writer saw it, so it exists).
-    static func reread(_ repo: ContactRepository, _ id: Int64) throws -> Contact {
-        guard let c = try repo.get(id: id, visibility: .everything) else { throw KontorError.notFound("contact \(id)") }
+    /// The contact after a write in the same transaction, as the caller sees it (a write
+    /// never takes a record out of its writer's sight: owners are assigned within the
+    /// caller's department).
+    static func reread(_ repo: ContactRepository, _ id: Int64, _ vis: Visibility) throws -> Contact {
+        guard let c = try repo.get(id: id, visibility: vis) else { throw KontorError.notFound("contact \(id)") }
         return c
     }
 
-    static func rereadCompany(_ conn: PostgresConnection, _ id: Int64) throws -> Company {
-        guard let c = try CompanyRepository(conn).get(id: id, visibility: .everything) else { throw KontorError.notFound("company \(id)") }
+    static func rereadCompany(_ conn: PostgresConnection, _ id: Int64, _ vis: Visibility) throws -> Company {
+        guard let c = try CompanyRepository(conn).get(id: id, visibility: vis) else { throw KontorError.notFound("company \(id)") }
         return c
     }
 
@@ -235,7 +237,7 @@ enum RecordHandlers {
             if let owner = p.ownerID { try checkOwner(conn, owner, by: me) }
             if let company = draft.companyID { try checkCompany(conn, company, vis) }
             let repo = ContactRepository(conn)
-            return try reread(repo, try repo.create(draft, stamp: stamp))
+            return try reread(repo, try repo.create(draft, stamp: stamp), vis)
         }
     }
 
@@ -255,7 +257,7 @@ enum RecordHandlers {
             if case .set(let company) = p.companyID { try checkCompany(conn, company, vis) }
             let repo = ContactRepository(conn)
             try repo.update(id: p.id, version: p.version, changes: changes, visibility: vis, stamp: stamp)
-            return try reread(repo, p.id)
+            return try reread(repo, p.id, vis)
         }
     }
 
@@ -344,7 +346,7 @@ enum RecordHandlers {
             let companyID = try CompanyRepository(conn).create(CompanyDraft(name: name, ownerID: c.ownerID), stamp: stamp)
             try contacts.update(id: p.id, version: p.version, changes: ContactChanges(companyID: .some(companyID), group: .client),
                                 visibility: vis, stamp: stamp, action: "to_company")
-            return RecordMethods.ToCompanyResult(company: try companyCard(conn, companyID, .everything), contact: try reread(contacts, p.id))
+            return RecordMethods.ToCompanyResult(company: try companyCard(conn, companyID, vis), contact: try reread(contacts, p.id, vis))
         }
     }
 
@@ -361,7 +363,7 @@ enum RecordHandlers {
         let stamp = ctx.stamp
         return try await ctx.app.transaction { conn in
             if let owner = p.ownerID { try checkOwner(conn, owner, by: me) }
-            return try rereadCompany(conn, try CompanyRepository(conn).create(draft, stamp: stamp))
+            return try rereadCompany(conn, try CompanyRepository(conn).create(draft, stamp: stamp), Visibility(me))
         }
     }
 
@@ -378,7 +380,7 @@ enum RecordHandlers {
         return try await ctx.app.transaction { conn in
             if case .set(let owner) = p.ownerID { try checkOwner(conn, owner, by: me) }
             try CompanyRepository(conn).update(id: p.id, version: p.version, changes: changes, visibility: vis, stamp: stamp)
-            return try rereadCompany(conn, p.id)
+            return try rereadCompany(conn, p.id, vis)
         }
     }
 
