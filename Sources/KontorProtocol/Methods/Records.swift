@@ -125,6 +125,8 @@ public enum RecordMethods {
 
     // MARK: - Contacts
 
+    /// `contact.create`. All optional, but the card needs a name, an organisation, a phone,
+    /// an e-mail or a messenger account.
     public struct ContactCreateParams: Codable, Sendable {
         public var fullName: String?
         public var position: String?
@@ -226,6 +228,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `contact.list` filters (all optional; lists are AND-ed, values within a list OR-ed).
     public struct ContactListParams: Codable, Sendable {
         public var source: OneOrMany<ContactSource>?
         public var group: OneOrMany<ContactGroup>?
@@ -252,6 +255,7 @@ public enum RecordMethods {
         }
     }
 
+    /// A page of `contact.list`.
     public struct ContactList: Encodable, Sendable {
         public var contacts: [Contact]
         /// Every contact matching the filter that the caller may see, over all pages.
@@ -261,6 +265,7 @@ public enum RecordMethods {
         public init(contacts: [Contact], total: Int, nextCursor: String?) { self.contacts = contacts; self.total = total; self.nextCursor = nextCursor }
     }
 
+    /// `contact.find`: one search text, read as every kind of key it could be.
     public struct ContactFindParams: Codable, Sendable {
         public var query: String
         /// 1–100, default 20.
@@ -283,6 +288,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `contact.find` result, best match first.
     public struct ContactFindResult: Encodable, Sendable {
         public var contacts: [ContactFound]
         public init(contacts: [ContactFound]) { self.contacts = contacts }
@@ -316,12 +322,14 @@ public enum RecordMethods {
         }
     }
 
+    /// `contact.lookup` result.
     public struct ContactLookupResult: Encodable, Sendable {
         /// Live contacts holding the phone/e-mail/account; the best match first.
         public var contacts: [ContactRouteInfo]
         public init(contacts: [ContactRouteInfo]) { self.contacts = contacts }
     }
 
+    /// `contact.merge`: versions are optional and checked when given.
     public struct ContactMergeParams: Codable, Sendable {
         /// The card that stays.
         public var survivorID: Int64
@@ -334,6 +342,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `contact.merge` result.
     public struct ContactMergeResult: Encodable, Sendable {
         /// The survivor after the merge.
         public var contact: Contact
@@ -342,6 +351,7 @@ public enum RecordMethods {
         public init(contact: Contact, moved: [String: Int]) { self.contact = contact; self.moved = moved }
     }
 
+    /// `contact.to_company`.
     public struct ToCompanyParams: Codable, Sendable {
         public var id: Int64
         public var version: Int
@@ -351,6 +361,7 @@ public enum RecordMethods {
         public init(id: Int64, version: Int, name: String? = nil) { self.id = id; self.version = version; self.name = name }
     }
 
+    /// `contact.to_company` result: the new company card and the linked contact.
     public struct ToCompanyResult: Encodable, Sendable {
         public var company: CompanyCardResult
         public var contact: Contact
@@ -359,6 +370,7 @@ public enum RecordMethods {
 
     // MARK: - Companies
 
+    /// `company.create`.
     public struct CompanyCreateParams: Codable, Sendable {
         public var name: String
         public var website: String?
@@ -371,6 +383,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `company.update`: absent = leave; null clears `website`, `address`, `notes`, `owner_id`.
     public struct CompanyUpdateParams: Codable, Sendable {
         public var id: Int64
         public var version: Int
@@ -433,6 +446,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `company.list` filters (all optional).
     public struct CompanyListParams: Codable, Sendable {
         /// A fragment of the name.
         public var query: String?
@@ -453,6 +467,7 @@ public enum RecordMethods {
         }
     }
 
+    /// A page of `company.list`.
     public struct CompanyList: Encodable, Sendable {
         public var companies: [Company]
         public var total: Int
@@ -462,6 +477,7 @@ public enum RecordMethods {
 
     // MARK: - Counterparties
 
+    /// `counterparty.add`. `edrpou`: 8 digits (10 for a sole trader), unique; `vat_number`: 10 or 12 digits.
     public struct CounterpartyAddParams: Codable, Sendable {
         public var companyID: Int64
         public var legalName: String
@@ -473,6 +489,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `counterparty.update`: absent = leave; null clears `edrpou`, `vat_number`, `address`.
     public struct CounterpartyUpdateParams: Codable, Sendable {
         public var id: Int64
         public var version: Int
@@ -513,6 +530,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `counterparty.list`: one company's, or by EDRPOU / legal-name fragment over live companies.
     public struct CounterpartyListParams: Codable, Sendable {
         public var companyID: Int64?
         public var edrpou: String?
@@ -525,6 +543,7 @@ public enum RecordMethods {
         }
     }
 
+    /// `counterparty.list` result.
     public struct CounterpartyList: Encodable, Sendable {
         public var counterparties: [Counterparty]
         public init(counterparties: [Counterparty]) { self.counterparties = counterparties }
@@ -568,6 +587,7 @@ public enum RecordMethods {
         }
     }
 
+    /// A page of `audit.list`, newest first; `next_cursor` continues it.
     public struct AuditList: Encodable, Sendable {
         public var entries: [AuditEntry]
         public var nextCursor: String?
