@@ -1,8 +1,5 @@
-import Foundation
-import KontorClient
 import KontorDomain
 import KontorProtocol
-import KontorTestSupport
 import Testing
 
 @Suite("Permissions of the records methods")
@@ -21,29 +18,6 @@ struct RecordPermissionTests {
         }
     }
 
-    @Test("over the wire: every record method is registered and refused exactly where the table says")
-    func wire() async throws {
-        try await withWorld { w in
-            let registered = Set(w.server.server.methods)
-            for m in Self.methods { #expect(registered.contains(m), "\(m) has no handler") }
-            try await w.server.createUser("techie", role: .techAdmin)
-            let tech = try await w.server.login("techie")
-            let robot = try await w.server.robot()
-            let anonymous = try await w.server.connect()
-            for m in Self.methods {
-                for (role, conn) in [(Role.user, w.dev), (.admin, w.admin), (.techAdmin, tech), (.robot, robot)] {
-                    // Empty params: allowed roles get past the permission check (and then
-                    // invalid_params, not_found or a result); the others get forbidden.
-                    let kind = await failure { _ = try await conn.call(m, [:]) }?.kind
-                    if Permissions.allows(role, m) {
-                        #expect(kind != .forbidden && kind != .internal, "\(m) as \(role): \(String(describing: kind))")
-                    } else {
-                        #expect(kind == .forbidden, "\(m) as \(role)")
-                    }
-                }
-                #expect(await failure { _ = try await anonymous.call(m, [:]) }?.kind == .unauthenticated, "\(m)")
-            }
-            for c in [tech, robot, anonymous] { await c.close() }
-        }
-    }
+    // Over the wire (every method × role, catalogue = served = table) is main's generic
+    // PermissionTableTests; this suite only pins down who the records methods are for.
 }
