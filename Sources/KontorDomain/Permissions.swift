@@ -35,6 +35,12 @@ public enum Permissions {
         allow(["user.create", "user.update", "user.set_password"], userManagers)
         allow(["robot.token.create", "robot.token.revoke", "robot.token.list"], tech)
         // MARK: records (issue 3)
+        // Row-level rules (whose records) are in `Visibility`; robots only look up for routing.
+        allow(["contact.create", "contact.get", "contact.update", "contact.list", "contact.find", "contact.merge",
+               "contact.delete", "contact.restore", "contact.comment", "contact.to_company",
+               "company.create", "company.get", "company.update", "company.list", "company.delete", "company.restore",
+               "company.comment", "counterparty.add", "counterparty.update", "counterparty.list", "audit.list"], sales)
+        allow(["contact.lookup"], robots)
         // MARK: leads and ingestion (issue 4)
         // MARK: tasks, reminders, planners, notifications (issue 5)
         // MARK: funnels, plan/fact, reports, schedules (issue 6)

@@ -24,6 +24,7 @@ public struct MethodInfo: Sendable {
 /// start a method missing from the catalogue (a test checks both ways).
 public enum MethodCatalogue {
     public static let all: [MethodInfo] = SessionMethods.catalogue
+        + RecordMethods.catalogue
 
     public static let byName: [String: MethodInfo] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 }

@@ -4,6 +4,7 @@ import KontorProtocol
 enum Methods {
     static func registerAll(_ t: inout MethodTable) {
         SessionHandlers.register(&t)
+        RecordHandlers.register(&t)
     }
 
     /// Long-running jobs of the instance (schedulers, dispatchers), run while serving.
