@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "kontord", targets: ["kontord"]),
         .executable(name: "kontor", targets: ["kontor"]),
+        .executable(name: "kontor-bench", targets: ["kontor-bench"]),
     ],
     dependencies: [
         // Networking for the line protocol (server and clients).
@@ -77,6 +78,14 @@ let package = Package(
             dependencies: [
                 "KontorProtocol", "KontorClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "kontor-bench",
+            dependencies: [
+                "KontorProtocol", "KontorClient", "KontorDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(
