@@ -84,6 +84,11 @@ import Testing
         #expect(p.receivedAt == Date(timeIntervalSince1970: 1457764197.627))
         #expect(p.threadID == "01234567890A=")
         #expect(p.recipient == "KontorBot")
+        // ...and on the wire, after the spool round trip, too.
+        let event = try SpoolEvent.message(p, source: "viber")
+        #expect(event.params["external_id"] == "4912661846655238145")
+        #expect(event.params["raw"]?["message_token"] == .number("4912661846655238145"))
+        #expect(event.params.jsonText.contains("\"message_token\":4912661846655238145"))
     }
 
     @Test func viberConversationStartedContactAndIgnored() throws {
