@@ -25,6 +25,8 @@ let package = Package(
         // kontor-bridge: HMAC-SHA1/SHA256 webhook signatures (Twilio, Viber) and SHA-256
         // fallback ids, with constant-time comparison; Foundation has no HMAC on Linux.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Header names of Hummingbird's requests (already a Hummingbird dependency).
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // libpq, from Debian's libpq-dev, found through pkg-config.
@@ -99,6 +101,7 @@ let package = Package(
                 "KontorProtocol", "KontorClient", "KontorDomain", "CGMime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -31,3 +31,30 @@ func temporaryDirectory(_ name: String = "bridge") throws -> URL {
 }
 
 let kyiv = TimeZone(identifier: "Europe/Kyiv") ?? .current
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// POSTs over real TCP to the bridge; returns the status and the body.
+func post(port: Int, path: String, body: [UInt8], headers: [String: String] = [:]) async throws -> (status: Int, body: String) {
+    guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw PayloadError("bad url") }
+    var req = URLRequest(url: url)
+    req.httpMethod = "POST"
+    req.httpBody = Data(body)
+    for (k, v) in headers { req.setValue(v, forHTTPHeaderField: k) }
+    let (data, response) = try await URLSession.shared.data(for: req)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    return (status, String(decoding: data, as: UTF8.self))
+}
+
+/// Waits until `condition` holds (polling), or fails the test after `seconds`.
+func eventually(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting for: \(what)")
+    throw PayloadError("timed out waiting for: \(what)")
+}

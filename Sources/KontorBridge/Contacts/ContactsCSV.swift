@@ -60,6 +60,37 @@ public enum ContactTarget: Sendable, Equatable, Hashable {
     }
 }
 
+extension ContactTarget: CustomStringConvertible {
+    /// The mapping-file name of the target.
+    public var description: String {
+        switch self {
+        case .fullName: return "full_name"
+        case .firstName: return "first_name"
+        case .lastName: return "last_name"
+        case .middleName: return "middle_name"
+        case .phone(let label, let group):
+            return "phone" + (label.map { ":" + $0 } ?? "") + (group.map { " (value \($0))" } ?? "")
+        case .phoneType(let g): return "phone type (\(g))"
+        case .email: return "email"
+        case .company: return "company"
+        case .position: return "position"
+        case .website: return "website"
+        case .notes: return "notes"
+        case .labelledNote: return "note"
+        case .address(let set, let part):
+            let names = [0: "street", 1: "street2", 2: "city", 3: "state", 4: "zip", 5: "country", 9: "address"]
+            return (names[part] ?? "address") + (set.isEmpty ? "" : " (\(set))")
+        case .edrpou: return "edrpou"
+        case .telegram: return "telegram"
+        case .viber: return "viber"
+        case .group: return "group"
+        case .owner: return "owner"
+        case .kind: return "kind"
+        case .ignore: return "ignore"
+        }
+    }
+}
+
 /// Contacts and companies from CSV files (Google Contacts, Outlook, Thunderbird, Odoo
 /// `res.partner` exports, Excel / Google Sheets tables) → `contact.import` rows.
 ///
