@@ -122,9 +122,14 @@ public final class SpoolSender: Sendable {
                 continue
             }
             guard let event = entry.event else {
-                try spool.deadLetter(entry, error: "unreadable spool record", kind: nil)
-                try spool.markDone(entry)
-                state.count("unknown", \.dead)
+                do {
+                    try spool.deadLetter(entry, error: "unreadable spool record", kind: nil)
+                    try spool.markDone(entry)
+                    state.count("unknown", \.dead)
+                } catch {
+                    note("cannot write the dead letter: \(error)")
+                    try await backoff(&failures)
+                }
                 continue
             }
             do {
@@ -147,8 +152,14 @@ public final class SpoolSender: Sendable {
                     || (e.kind == .internal && internalFailures >= configuration.maxInternalRetries) {
                     logger.warning("event refused; moved to the dead letters",
                                    metadata: ["source": "\(event.source)", "key": "\(event.key ?? "-")", "error": "\(e)"])
-                    try spool.deadLetter(entry, error: e.message, kind: e.kind.rawValue)
-                    try spool.markDone(entry)
+                    do {
+                        try spool.deadLetter(entry, error: e.message, kind: e.kind.rawValue)
+                        try spool.markDone(entry)
+                    } catch {
+                        note("cannot write the dead letter: \(error)")
+                        try await backoff(&failures)
+                        continue
+                    }
                     state.count(event.source, \.dead)
                     state.recordError("\(event.source) \(event.key ?? ""): \(e)")
                     internalFailures = 0

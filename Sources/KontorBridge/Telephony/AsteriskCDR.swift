@@ -215,7 +215,7 @@ public enum AsteriskCDR {
             groups[key, default: []].append(c)
         }
         return order.flatMap { key in
-            groups[key]!.enumerated().sorted { a, b in
+            (groups[key] ?? []).enumerated().sorted { a, b in
                 a.element.startedAt != b.element.startedAt ? a.element.startedAt < b.element.startedAt : a.offset < b.offset
             }.map(\.element)
         }

@@ -106,15 +106,19 @@ public enum CSVParser {
     /// Guesses the delimiter from the first record: the most frequent of `,` `;` TAB
     /// (outside quotes) in the first line; comma on a tie or when none occurs.
     public static func detectDelimiter(_ bytes: [UInt8]) -> UInt8 {
-        var counts: [UInt8: Int] = [UInt8(ascii: ","): 0, UInt8(ascii: ";"): 0, 9: 0]
+        var comma = 0, semi = 0, tab = 0
         var inQuotes = false
         for c in bytes {
             if c == UInt8(ascii: "\"") { inQuotes.toggle(); continue }
             if inQuotes { continue }
             if c == 10 || c == 13 { break }
-            if counts[c] != nil { counts[c]! += 1 }
+            switch c {
+            case UInt8(ascii: ","): comma += 1
+            case UInt8(ascii: ";"): semi += 1
+            case 9: tab += 1
+            default: break
+            }
         }
-        let comma = counts[UInt8(ascii: ",")]!, semi = counts[UInt8(ascii: ";")]!, tab = counts[9]!
         if tab > comma && tab >= semi { return 9 }
         if semi > comma { return UInt8(ascii: ";") }
         return UInt8(ascii: ",")

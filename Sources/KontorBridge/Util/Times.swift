@@ -91,8 +91,8 @@ public enum Times {
               let monthIndex = months.firstIndex(of: parts[1].prefix(3).lowercased()),
               var year = Int(parts[2]) else { return nil }
         if year < 50 { year += 2000 } else if year < 1000 { year += 1900 }
-        let hms = parts[3].split(separator: ":").map { Int($0) }
-        guard hms.count >= 2, hms.allSatisfy({ $0 != nil }) else { return nil }
+        let hms = parts[3].split(separator: ":").compactMap { Int($0) }
+        guard hms.count >= 2, hms.count == parts[3].split(separator: ":").count else { return nil }
         var offsetSeconds = 0
         if parts.count >= 5 {
             let z = parts[4]
@@ -105,8 +105,8 @@ public enum Times {
         var cal = Calendar(identifier: .gregorian)
         guard let utc = TimeZone(secondsFromGMT: 0) else { return nil }
         cal.timeZone = utc
-        let comps = DateComponents(year: year, month: monthIndex + 1, day: day, hour: hms[0]!, minute: hms[1]!,
-                                   second: hms.count > 2 ? hms[2]! : 0)
+        let comps = DateComponents(year: year, month: monthIndex + 1, day: day, hour: hms[0], minute: hms[1],
+                                   second: hms.count > 2 ? hms[2] : 0)
         guard let d = cal.date(from: comps) else { return nil }
         return d.addingTimeInterval(TimeInterval(-offsetSeconds))
     }
