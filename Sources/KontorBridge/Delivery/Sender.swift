@@ -53,6 +53,8 @@ public final class SpoolSender: Sendable {
     private let logger: Logger
     private let deliver: SpoolDelivery
     private let connection = Mutex<KontorConnection?>(nil)
+    /// The last problem logged and when: a retry loop logs a repeated problem once a minute.
+    private let lastLogged = Mutex<(message: String, at: Date)?>(nil)
 
     /// The permanent error kinds: the event can never succeed as it is.
     public static let permanentKinds: Set<ErrorKind> = [
@@ -137,6 +139,10 @@ public final class SpoolSender: Sendable {
                 let result = try await deliver(conn, event)
                 try Task.checkCancellation()
                 try spool.markDone(entry)
+                if failures > 0 {
+                    logger.notice("kontord answers again; delivering the spool")
+                    lastLogged.withLock { $0 = nil }
+                }
                 failures = 0
                 internalFailures = 0
                 let duplicate = result["duplicate"] == .bool(true)
@@ -178,7 +184,13 @@ public final class SpoolSender: Sendable {
     }
 
     private func note(_ message: String) {
-        logger.warning("\(message)")
+        let now = Date()
+        let log = lastLogged.withLock { last -> Bool in
+            if let l = last, l.message == message, now.timeIntervalSince(l.at) < 60 { return false }
+            last = (message, now)
+            return true
+        }
+        if log { logger.warning("\(message)") }
         state.recordError(message)
     }
 
