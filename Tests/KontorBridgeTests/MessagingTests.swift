@@ -127,7 +127,7 @@ import Testing
         #expect(mapped.message == "This is a test")
         #expect(mapped.phone == nil)
         let p = try WebFormParser.parse(body: body, contentType: "application/json", formName: "site", mapping: FormMapping(), receivedAt: Date())
-        #expect(p.externalID == "6434d9d6071644bc075238ab")
+        #expect(p.externalID == "site:6434d9d6071644bc075238ab")
         #expect(p.channel == .site)
         #expect(p.subject == "Email Form")
         #expect(p.recipient == "form:site")
@@ -141,7 +141,7 @@ import Testing
     @Test func tallyResponseDefaultAndMapped() throws {
         let body = try sample("webform/tally_form_response_webhook.json")
         let p = try WebFormParser.parse(body: body, contentType: "application/json", formName: "tally", mapping: FormMapping(), receivedAt: Date())
-        #expect(p.externalID == "jyqVba")
+        #expect(p.externalID == "tally:jyqVba")
         #expect(p.subject == "TEST")
         #expect(p.text == "short answer: Test 1540 1")
         #expect(p.receivedAt == utc("2023-10-02T18:07:01Z"))
@@ -162,7 +162,7 @@ import Testing
         #expect(q.sender == .init(email: "ivan@firma.ua", phone: "+380501234567", name: "Іван"))
         #expect(q.text == "Потрібен папір\n\nCompany: ТОВ Фірма")
         #expect(q.receivedAt == utc("2026-11-29T09:00:00Z"))
-        #expect(q.externalID.hasPrefix("sha256:"))
+        #expect(q.externalID.hasPrefix("site:sha256:"))
         // The same body again is the same event.
         let again = try WebFormParser.parse(body: Array(form.utf8), contentType: nil, formName: "site", mapping: FormMapping(), receivedAt: Date())
         #expect(again.externalID == q.externalID)

@@ -68,9 +68,10 @@ public struct FormMapping: Sendable, Equatable {
 ///
 /// The ``FormMapping`` picks name, e-mail, phone, company and message; every other field
 /// is added to the text as `label: value`. An e-mail that is not a valid address is kept
-/// in the text, not in `sender.email`. `external_id` is the submission id (mapping `id`)
-/// or, failing that, `sha256:` of the body — a provider's retry of the same body is then
-/// the same event.
+/// in the text, not in `sender.email`. `external_id` is `<form name>:` followed by the
+/// submission id (mapping `id`) or, failing that, `sha256:` of the body — a provider's
+/// retry of the same body is then the same event. The form name keeps two forms' ids
+/// apart: kontord's idempotency key is (channel, external id) and every form is `site`.
 public enum WebFormParser {
     /// One field of a submission.
     public struct Field: Sendable, Equatable {
@@ -213,7 +214,7 @@ public enum WebFormParser {
             lines += extra
         }
         return IngestMethods.MessageIngestParams(
-            externalID: id, channel: .site, direction: .inbound, sender: sender, recipient: "form:\(formName)",
+            externalID: "\(formName):\(id)", channel: .site, direction: .inbound, sender: sender, recipient: "form:\(formName)",
             subject: title, text: lines.joined(separator: "\n"), receivedAt: time, threadID: nil, attachments: nil,
             managerLogin: nil, raw: json)
     }
