@@ -10,11 +10,13 @@ public struct LoopService: Service {
     let name: String
     let body: @Sendable () async throws -> Void
 
+    /// A service named `name` that runs `body`.
     public init(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.body = body
     }
 
+    /// Runs the loop until it ends or a graceful shutdown cancels it.
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             do { try await body() } catch is CancellationError {}
@@ -29,6 +31,7 @@ public struct Bridge: Sendable {
     public let state: StateStore
     public let logger: Logger
 
+    /// Opens (creating when needed) the spool and state file of `configuration`.
     public init(configuration: BridgeConfiguration, logger: Logger = Logger(label: "kontor-bridge")) throws {
         self.configuration = configuration
         self.spool = try Spool(directory: configuration.spoolDirectory)
@@ -73,6 +76,7 @@ public struct Bridge: Sendable {
 
 /// What `kontor-bridge status` shows.
 public enum BridgeStatus {
+    /// The status as JSON (`status --json`).
     public static func json(spool: Spool, state: StateStore) -> JSONValue {
         let s = state.read()
         var out = s.json.objectValue ?? [:]
@@ -85,6 +89,7 @@ public enum BridgeStatus {
         return .object(out)
     }
 
+    /// The status for people (`status`).
     public static func text(spool: Spool, state: StateStore) -> String {
         let s = state.read()
         var lines: [String] = []

@@ -40,6 +40,7 @@ public struct BridgeConfiguration: Sendable {
     public var mail: Mail?
     public var sender = SenderConfiguration()
 
+    /// The defaults (no source switched on).
     public init() {}
 
     /// A per-source secret that must appear in the endpoint's URL path.
@@ -48,12 +49,14 @@ public struct BridgeConfiguration: Sendable {
         public init(secret: String) { self.secret = secret }
     }
 
+    /// Twilio status callbacks.
     public struct Twilio: Sendable, Equatable {
         /// The account's auth token: the HMAC key of `X-Twilio-Signature`.
         public var authToken: String
         public init(authToken: String) { self.authToken = authToken }
     }
 
+    /// A Telegram bot's webhook.
     public struct Telegram: Sendable, Equatable {
         /// The `secret_token` given to `setWebhook`, checked against
         /// `X-Telegram-Bot-Api-Secret-Token`.
@@ -62,6 +65,7 @@ public struct BridgeConfiguration: Sendable {
         public init(secretToken: String, botUsername: String? = nil) { self.secretToken = secretToken; self.botUsername = botUsername }
     }
 
+    /// A Viber bot's webhook.
     public struct Viber: Sendable, Equatable {
         /// The bot's auth token: the HMAC key of `X-Viber-Content-Signature`.
         public var authToken: String
@@ -69,12 +73,14 @@ public struct BridgeConfiguration: Sendable {
         public init(authToken: String, botName: String? = nil) { self.authToken = authToken; self.botName = botName }
     }
 
+    /// A site form endpoint `/hooks/form/<name>/<secret>`.
     public struct Form: Sendable, Equatable {
         public var secret: String
         public var mapping: FormMapping
         public init(secret: String, mapping: FormMapping = FormMapping()) { self.secret = secret; self.mapping = mapping }
     }
 
+    /// An Asterisk CDR CSV file.
     public struct CDRFile: Sendable, Equatable {
         public var path: String
         public var layout: AsteriskCDR.Layout
@@ -87,6 +93,7 @@ public struct BridgeConfiguration: Sendable {
         }
     }
 
+    /// The mail folder `serve` watches.
     public struct Mail: Sendable, Equatable {
         /// A Maildir (with `new/`) or a plain folder of `.eml` files.
         public var path: String

@@ -9,6 +9,7 @@ import KontorProtocol
 /// `TEL`, `EMAIL`, `ORG`, `TITLE`, `NOTE`, `ADR`, `URL`. vCard 3.0 and 2.1 files read the
 /// same for these properties. Only CRLF or LF end a line; a bare CR stays in the value.
 public enum VCardParser {
+    /// One row per card; `line` is the line of its `BEGIN:VCARD`.
     public static func parse(_ bytes: [UInt8]) -> [IngestMethods.ImportRow] {
         let text = ContactsCSV.decode(bytes).text
         // Split into physical lines on LF (a CR before it is dropped), keep line numbers.

@@ -92,12 +92,14 @@ public final class StateStore: Sendable {
     public let path: String
     private let lock: FileLock
 
+    /// The state file in `directory` (created when missing).
     public init(directory: URL) throws {
         try FileIO.makeDirectory(directory.path)
         path = directory.appendingPathComponent("state.json").path
         lock = try FileLock(path: directory.appendingPathComponent("state.lock").path)
     }
 
+    /// The current state (empty when the file is missing or unreadable).
     public func read() -> BridgeState {
         guard let bytes = try? FileIO.read(path), let v = try? JSONValue.parse(bytes) else { return BridgeState() }
         return BridgeState(json: v)
@@ -121,6 +123,7 @@ public final class StateStore: Sendable {
         update { $0.sources[source, default: SourceCounters()][keyPath: field] += n }
     }
 
+    /// Remembers the latest problem for `status`.
     public func recordError(_ message: String) {
         update { $0.lastError = message; $0.lastErrorAt = Date() }
     }

@@ -25,6 +25,7 @@ public struct SenderConfiguration: Sendable {
     /// How often an empty spool is looked at again.
     public var idlePoll: Duration
 
+    /// Production defaults: 200 ms doubling to 30 s, 5 internal retries, 100 ms idle poll.
     public init(backoffInitial: Duration = .milliseconds(200), backoffMax: Duration = .seconds(30),
                 maxInternalRetries: Int = 5, idlePoll: Duration = .milliseconds(100)) {
         self.backoffInitial = backoffInitial; self.backoffMax = backoffMax
@@ -61,10 +62,12 @@ public final class SpoolSender: Sendable {
         .invalidParams, .invalidRequest, .parseError, .notFound, .duplicate, .conflict, .invalidTransition, .reasonRequired,
     ]
 
+    /// Calls `event.method` with `event.params`.
     public static let defaultDelivery: SpoolDelivery = { conn, event in
         try await conn.call(event.method, event.params)
     }
 
+    /// A sender for `spool`; `endpoint` is asked before every connection, `token` logs in.
     public init(spool: Spool, state: StateStore, endpoint: @escaping KontordEndpoint, token: String,
                 configuration: SenderConfiguration = SenderConfiguration(), logger: Logger = Logger(label: "kontor-bridge.sender"),
                 deliver: @escaping SpoolDelivery = SpoolSender.defaultDelivery) {

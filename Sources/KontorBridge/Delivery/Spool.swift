@@ -19,6 +19,7 @@ public struct SpoolEvent: Sendable, Equatable {
     /// When the bridge accepted it.
     public var spooledAt: Date
 
+    /// An event; `spooledAt` defaults to now.
     public init(source: String, method: String, params: JSONValue, key: String? = nil, spooledAt: Date = Date()) {
         self.source = source; self.method = method; self.params = params; self.key = key; self.spooledAt = spooledAt
     }
@@ -94,6 +95,7 @@ public final class Spool: Sendable {
     private let appendLock: FileLock
     private let queue = DispatchQueue(label: "kontor-bridge.spool")
 
+    /// Opens the spool in `directory`, creating it when missing.
     public init(directory: URL, segmentMaxBytes: Int = 8 << 20) throws {
         self.directory = directory
         self.segmentMaxBytes = segmentMaxBytes

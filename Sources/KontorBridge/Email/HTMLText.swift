@@ -18,6 +18,7 @@ public enum HTMLText {
         "shy": "",
     ]
 
+    /// The text of `html`, lines trimmed, at most one blank line in a row.
     public static func toText(_ html: String) -> String {
         let s = Array(html.unicodeScalars)
         var out = String.UnicodeScalarView()

@@ -38,6 +38,7 @@ public final class MailFolder: Sendable {
         self.recipient = recipient; self.moveProcessed = moveProcessed; self.spool = spool; self.state = state; self.logger = logger
     }
 
+    /// True when the folder is a Maildir (it has `new/`).
     public var isMaildir: Bool {
         var dir: ObjCBool = false
         return FileManager.default.fileExists(atPath: directory.appendingPathComponent("new").path, isDirectory: &dir) && dir.boolValue

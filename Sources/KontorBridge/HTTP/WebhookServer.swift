@@ -20,6 +20,7 @@ public struct WebhookServer: Sendable {
     public let state: StateStore
     public let logger: Logger
 
+    /// Endpoints for the sources `configuration` switches on, spooling into `spool`.
     public init(configuration: BridgeConfiguration, spool: Spool, state: StateStore, logger: Logger = Logger(label: "kontor-bridge.http")) {
         self.configuration = configuration; self.spool = spool; self.state = state; self.logger = logger
     }

@@ -19,6 +19,7 @@ import KontorProtocol
 ///   given) puts its phone into `sender.phone`; the text says what was shared.
 /// * ids are copied from the JSON text exactly (no floating point).
 public enum TelegramParser {
+    /// Parses one `Update`; `botUsername` is recorded as the recipient.
     public static func parse(update: JSONValue, botUsername: String?) throws -> ParseOutcome<IngestMethods.MessageIngestParams> {
         guard update.objectValue != nil else { throw PayloadError("telegram: the update must be an object") }
         guard update["update_id"] != nil else { throw PayloadError("telegram: update_id is missing") }

@@ -18,10 +18,12 @@ import KontorProtocol
 /// * a `contact` message puts the shared phone into `sender.phone`.
 /// * every other event is acknowledged and ignored.
 public enum ViberParser {
+    /// Parses a callback body (read with exact numbers).
     public static func parse(body: [UInt8], botName: String?) throws -> ParseOutcome<IngestMethods.MessageIngestParams> {
         try parse(callback: JSONValue.payload(body), botName: botName)
     }
 
+    /// Parses a callback already read as JSON; `botName` is recorded as the recipient.
     public static func parse(callback c: JSONValue, botName: String?) throws -> ParseOutcome<IngestMethods.MessageIngestParams> {
         guard let event = c["event"]?.text else { throw PayloadError("viber: event is missing") }
         guard event == "message" || event == "conversation_started" else { return .ignored("viber \(event)") }

@@ -25,6 +25,7 @@ public struct FormMapping: Sendable, Equatable {
     public var time: [String]
     public var title: [String]
 
+    /// Extra names per target (tried before the defaults).
     public init(name: [String] = [], firstName: [String] = [], lastName: [String] = [], email: [String] = [],
                 phone: [String] = [], message: [String] = [], company: [String] = [], id: [String] = [],
                 time: [String] = [], title: [String] = []) {
@@ -154,6 +155,7 @@ public enum WebFormParser {
         public var other: [String]
     }
 
+    /// Picks name, e-mail, phone, company and message out of `fields`.
     public static func map(_ fields: [Field], mapping: FormMapping) -> Mapped {
         let m = mapping.overDefaults()
         var used = Set<Int>()

@@ -23,6 +23,7 @@ import KontorProtocol
 ///   manager's line falls back to the SIP peer of `dstchannel`/`channel`.
 /// * bytes that are not UTF-8 are decoded lossily and kept as base64 in `raw`.
 public enum AsteriskCDR {
+    /// `cdr_csv`'s Master.csv columns (Asterisk `cdr_csv.c`, with `loguniqueid` and `loguserfield`).
     public static let standardColumns = [
         "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
         "start", "answer", "end", "duration", "billsec", "disposition", "amaflags", "uniqueid", "userfield",
@@ -45,6 +46,7 @@ public enum AsteriskCDR {
         case custom([String])
     }
 
+    /// How to read a file: its layout, its zone and whose numbers are ours.
     public struct Options: Sendable, Equatable {
         public var layout: Layout
         /// The PBX's zone for its local times (Asterisk's `usegmtime=yes` → UTC).

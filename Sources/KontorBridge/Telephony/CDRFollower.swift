@@ -51,6 +51,7 @@ public final class CDRFollower: Sendable {
         return got == n ? buf : []
     }
 
+    /// A follower of `path`; its offset file lives in the spool directory.
     public init(path: String, options: AsteriskCDR.Options, spool: Spool, state: StateStore, source: String = "asterisk",
                 logger: Logger = Logger(label: "kontor-bridge.cdr")) {
         self.path = path; self.options = options; self.spool = spool; self.state = state; self.source = source; self.logger = logger

@@ -15,6 +15,7 @@ import KontorProtocol
 /// `originating_leg_uuid` (B legs) or `call_uuid`. Answered when `billsec` > 0 and the
 /// leg has an answer time. Direction from the numbers through the ``NumberPlan``.
 public enum FreeSwitchParser {
+    /// Parses an HTTP body: the JSON, or a form whose `cdr` field holds it.
     public static func parse(body: [UInt8], plan: NumberPlan) throws -> ParseOutcome<IngestMethods.CallIngestParams> {
         var bytes = body
         let pairs = body.firstNonSpace == UInt8(ascii: "{") ? [] : FormEncoding.pairs(body)
@@ -22,6 +23,7 @@ public enum FreeSwitchParser {
         return try parse(json: JSONValue.payload(bytes), plan: plan)
     }
 
+    /// Parses one CDR already read as JSON.
     public static func parse(json: JSONValue, plan: NumberPlan) throws -> ParseOutcome<IngestMethods.CallIngestParams> {
         guard let vars = json["variables"], vars.objectValue != nil else { throw PayloadError("freeswitch: no variables") }
         var profile: JSONValue?

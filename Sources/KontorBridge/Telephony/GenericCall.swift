@@ -18,6 +18,7 @@ import KontorProtocol
 /// decides from `from`/`to`. `talk_seconds` defaults to `ended_at − answered_at` when
 /// both are given, else 0 (missed). Numbers may be strings or JSON numbers.
 public enum GenericCallParser {
+    /// Parses a body holding one record or an array of records.
     public static func parse(body: [UInt8], plan: NumberPlan) throws -> [IngestMethods.CallIngestParams] {
         let json = try JSONValue.payload(body)
         switch json {
@@ -33,6 +34,7 @@ public enum GenericCallParser {
         }
     }
 
+    /// Parses one record.
     public static func parse(record r: JSONValue, plan: NumberPlan) throws -> IngestMethods.CallIngestParams {
         guard r.objectValue != nil else { throw PayloadError("pbx: a record must be an object") }
         guard let id = r["id"]?.text ?? r["external_id"]?.text else { throw PayloadError("pbx: id is missing") }

@@ -23,6 +23,7 @@ public struct NumberPlan: Sendable, Equatable {
 
     private let ourKeys: Set<String>
 
+    /// A plan; the defaults know no DIDs and take numbers of up to 5 digits as extensions.
     public init(ourNumbers: [String] = [], extensionMaxDigits: Int = 5, extensionPatterns: [String] = [], region: String = "UA") {
         self.ourNumbers = ourNumbers
         self.extensionMaxDigits = extensionMaxDigits

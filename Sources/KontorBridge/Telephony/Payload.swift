@@ -19,6 +19,7 @@ public enum ParseOutcome<T: Sendable>: Sendable {
     /// 2xx, nothing spooled. The string says what it was, for the counters and logs.
     case ignored(String)
 
+    /// The event, or nil when the payload was ignored.
     public var event: T? {
         if case .event(let e) = self { return e }
         return nil

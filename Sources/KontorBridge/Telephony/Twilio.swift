@@ -17,6 +17,7 @@ import KontorProtocol
 /// > 0 and `AnsweredBy` (when answering-machine detection ran) does not say a machine
 /// or fax answered.
 public enum TwilioParser {
+    /// `CallStatus` values after which the call is over.
     public static let finalStatuses: Set<String> = ["completed", "busy", "no-answer", "canceled", "failed"]
 
     /// Parses the form pairs of a status callback. `receivedAt` stands in for a missing

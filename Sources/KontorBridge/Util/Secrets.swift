@@ -12,6 +12,7 @@ public enum Secrets {
         return diff == 0
     }
 
+    /// Compares the UTF-8 bytes of two strings in constant time.
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         constantTimeEqual(Array(a.utf8), Array(b.utf8))
     }

@@ -139,17 +139,4 @@ extension JSONValue {
         if let d = Double(t), d.isFinite, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
         return nil
     }
-
-    /// Follows a path of object keys and array indices (as strings).
-    func at(_ path: String...) -> JSONValue? {
-        var cur: JSONValue? = self
-        for p in path {
-            switch cur {
-            case .object(let o)?: cur = o[p]
-            case .array(let a)?: cur = Int(p).flatMap { $0 >= 0 && $0 < a.count ? a[$0] : nil }
-            default: return nil
-            }
-        }
-        return cur
-    }
 }
