@@ -72,6 +72,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The client's engine: human command syntax, tables, charts, completion.
+        .target(name: "KontorShell", dependencies: ["KontorProtocol", "KontorClient", "KontorDomain"]),
         .executableTarget(
             name: "kontor",
             dependencies: [
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "KontorStoreTests", dependencies: ["KontorStore", "KontorTestSupport"]),
         .testTarget(name: "KontorProtocolTests", dependencies: ["KontorProtocol", "KontorDomain"]),
         .testTarget(name: "KontorServerTests", dependencies: ["KontorServer", "KontorClient", "KontorTestSupport"]),
+        .testTarget(name: "KontorShellTests", dependencies: ["KontorShell", "KontorProtocol", "KontorClient", "KontorServer", "KontorTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
