@@ -72,12 +72,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libedit (Debian libedit-dev) behind a non-variadic C surface, for the REPL.
+        .target(
+            name: "CEditLine",
+            linkerSettings: [.linkedLibrary("edit")]
+        ),
         // The client's engine: human command syntax, tables, charts, completion.
         .target(name: "KontorShell", dependencies: ["KontorProtocol", "KontorClient", "KontorDomain"]),
         .executableTarget(
             name: "kontor",
             dependencies: [
-                "KontorProtocol", "KontorClient",
+                "KontorProtocol", "KontorClient", "KontorShell", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -339,7 +339,6 @@ public struct HumanSyntax: Sendable {
     }
 
     func unknownMethodError(_ words: [String]) -> ShellError {
-        let typed = words.joined(separator: " ")
         let first = normalizeWord(words[0])
         if first.contains(".") {
             let names = catalogue.map(\.name)
@@ -360,7 +359,7 @@ public struct HumanSyntax: Sendable {
         if let s = Suggest.closest(first, among: families) {
             m += "; did you mean \(s)?"
         } else {
-            m += " (typed: \(typed)); `help` lists the commands"
+            m += "; `help` lists the commands"
         }
         return .unknownMethod(m)
     }
