@@ -102,6 +102,7 @@ public struct ResultRenderer: Sendable {
     /// then ids of other records, then times, then `version`.
     static let preferredOrder = [
         "id", "login", "full_name", "name", "legal_name", "title", "label", "manager_name", "company_name", "contact_name",
+        "organization", "position",
         "stage", "status", "kind", "group", "role", "department", "phones", "phone", "number", "emails", "email", "edrpou",
         "company", "contact", "owner", "owner_name", "manager", "user", "period", "plan", "potential", "fact", "difference",
         "amount", "count", "source", "channel", "direction", "reason", "subject", "text", "body", "due_at", "active",
@@ -113,6 +114,8 @@ public struct ResultRenderer: Sendable {
         if key == "version" { return (4000, key) }
         if key.hasSuffix("_at") || key == "time" || key.hasSuffix("_time") { return (3000, key) }
         if key.hasSuffix("_id") || key.hasSuffix("_ids") { return (2000, key) }
+        if key.hasSuffix("_by") { return (2500, key) }
+        if key == "display_name" { return (1500, key) }
         return (1000, key)
     }
 
@@ -121,7 +124,7 @@ public struct ResultRenderer: Sendable {
     }
 
     /// Name-like fields that summarise a nested record.
-    static let summaryKeys = ["full_name", "name", "legal_name", "title", "login", "label", "number", "address", "value", "stage", "status", "id"]
+    static let summaryKeys = ["full_name", "display_name", "name", "legal_name", "title", "login", "label", "number", "address", "value", "stage", "status", "id"]
 
     // MARK: - Whole results
 
@@ -147,7 +150,7 @@ public struct ResultRenderer: Sendable {
             // a record that holds a list (a card with its comments) is key/value lines.
             if listKeys.count == 1, let key = listKeys.first, otherComplex.isEmpty, o["id"] == nil, o.count <= 5,
                case .array(let items)? = o[key] {
-                var rest = o
+                var rest = o.filter { !Self.isEmpty($0.value) }
                 rest.removeValue(forKey: key)
                 var text = table(items, noun: key)
                 if !rest.isEmpty { text += "\n" + keyValues(rest, indent: 0) }
@@ -208,7 +211,7 @@ public struct ResultRenderer: Sendable {
                 for k in Self.ordered(sub.keys) { add(prefix + "." + k, sub[k] ?? .null, depth: depth + 1) }
             case .array(let a) where !a.isEmpty && a.allSatisfy({ $0.objectValue != nil }):
                 if depth == 0 { tables.append((prefix, a)) } else { pairs.append((prefix, Self.cellText(value, key: prefix))) }
-            case .null:
+            case .null, .array([]):
                 pairs.append((prefix, "—"))
             default:
                 pairs.append((prefix, Self.cellText(value, key: prefix, fullTimes: true)))

@@ -44,7 +44,16 @@ enum KontorMain {
         let isMethod = !word.hasPrefix("-") && (!fixed.contains(word) || (word == "call" && args.count > 1 && !args[1].contains(".")
             && syntax.resolve(["call", args[1]]) != nil))
         if isMethod {
-            exit(await runMethod(args, server: server, syntax: syntax))
+            // --server may also come after the method's words.
+            var words: [String] = []
+            var i = 0
+            while i < args.count {
+                if args[i] == "--server", i + 1 < args.count { server = args[i + 1]; i += 2; continue }
+                if args[i].hasPrefix("--server=") { server = String(args[i].dropFirst(9)); i += 1; continue }
+                words.append(args[i])
+                i += 1
+            }
+            exit(await runMethod(words, server: server, syntax: syntax))
         }
         var forwarded = args
         if let server, !word.hasPrefix("-") { forwarded.insert(contentsOf: ["--server", server], at: 1) }
