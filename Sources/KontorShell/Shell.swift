@@ -205,7 +205,8 @@ public actor Shell {
 
     func report(_ error: Error) {
         if interrupted, error is KontorClientError {
-            console.printError("interrupted (the server may still finish the request)")
+            // `\r` writes over the `^C` the terminal echoed.
+            console.printError("\rinterrupted (the server may still finish the request)")
             interrupted = false
             return
         }
@@ -308,7 +309,8 @@ public actor Shell {
             console.print("")
             console.print(TerminalChartRenderer(width: console.width, style: console.style).render(chart))
         }
-        if let path = call.options.svg {
+        if let given = call.options.svg {
+            let path = NSString(string: given).expandingTildeInPath
             guard let chart else {
                 console.printError("note: \(call.method) has no chart to write to \(path)")
                 return
