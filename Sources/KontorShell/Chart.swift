@@ -6,20 +6,26 @@ import KontorProtocol
 public struct BarChart: Sendable, Equatable {
     /// One named row of values (`plan`, `fact`, `companies`).
     public struct Series: Sendable, Equatable {
+        /// The series name shown in the legend (`plan`).
         public var name: String
         /// One per label; nil where the row had no value.
         public var values: [Decimal?]
+        /// A series: its name and one value per label.
         public init(name: String, values: [Decimal?]) { self.name = name; self.values = values }
     }
 
+    /// The heading above the bars.
     public var title: String
+    /// One per group of bars (a manager, a stage).
     public var labels: [String]
+    /// The named rows of values, drawn as one bar each per label.
     public var series: [Series]
     /// Per label, a short remark printed after the values (`65%`, `no plan`).
     public var notes: [String?]
     /// Digits after the point when values are printed (2 for money, 0 for counts).
     public var fractionDigits: Int
 
+    /// A chart; `notes` default to none.
     public init(title: String, labels: [String], series: [Series], notes: [String?] = [], fractionDigits: Int = 0) {
         self.title = title; self.labels = labels; self.series = series
         self.notes = notes.isEmpty ? Array(repeating: nil, count: labels.count) : notes
@@ -92,14 +98,18 @@ public struct BarChart: Sendable, Equatable {
 /// Draws a `BarChart` with Unicode blocks: eighths of a cell for positive bars (`▏▎▍▌▋▊▉█`),
 /// halves for negative ones, which grow left from the zero axis (`▐█`).
 public struct TerminalChartRenderer: Sendable {
+    /// The widest a line may be, in cells.
     public var width: Int
+    /// Colours for the bars, when wanted.
     public var style: ANSIStyle
 
+    /// A renderer for this width and style.
     public init(width: Int, style: ANSIStyle = ANSIStyle(enabled: false)) { self.width = width; self.style = style }
 
     static let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
     static let palette = ["36", "32", "33", "35", "34"]
 
+    /// The chart as lines of text no wider than `width` (no trailing newline).
     public func render(_ chart: BarChart) -> String {
         var out = [style.paint(TerminalText.sanitize(chart.title), "1")]
         guard !chart.labels.isEmpty else { return (out + ["(nothing to draw)"]).joined(separator: "\n") }
@@ -171,11 +181,13 @@ public struct TerminalChartRenderer: Sendable {
 
 /// Draws a `BarChart` as a standalone SVG document (text escaped, no external files).
 public struct SVGChartRenderer: Sendable {
+    /// An SVG renderer (it has no settings).
     public init() {}
 
     static let colors = ["#5b8fd1", "#2e9d5b", "#e0a030", "#9b59b6", "#34495e"]
     static let negativeColor = "#c0392b"
 
+    /// The chart as an SVG document.
     public func render(_ chart: BarChart) -> String {
         let multi = chart.series.count > 1
         let barHeight = 14.0, barGap = 3.0, groupGap = multi ? 12.0 : 6.0

@@ -6,17 +6,21 @@ import KontorProtocol
 /// field names (`user list dep` → `department=`) and to a field's fixed choices
 /// (`role=a` → `role=admin`).
 public struct Completer: Sendable {
+    /// The catalogue the words come from.
     public let syntax: HumanSyntax
 
     /// The REPL's own commands.
     public static let builtins = ["login", "logout", "whoami", "help", "methods", "call", "quit"]
 
+    /// A completer over `syntax`'s catalogue.
     public init(syntax: HumanSyntax) { self.syntax = syntax }
 
     /// What to complete: the word under the cursor as typed, and the words it may
     /// become (sorted, unique). A word ending in `=` or `.` takes no space after it.
     public struct Completion: Sendable, Equatable {
+        /// The word left of the cursor, as typed (empty after a blank).
         public var word: String
+        /// What the word may become, sorted.
         public var candidates: [String]
 
         /// The longest text every candidate starts with.

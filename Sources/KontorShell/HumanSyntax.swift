@@ -7,10 +7,13 @@ import KontorProtocol
 public struct ShellError: Error, Sendable, CustomStringConvertible, Equatable {
     /// `usage`, `method_not_found`, `invalid_params`, `io`.
     public var kind: String
+    /// What went wrong, for a person.
     public var message: String
 
+    /// A failure of `kind` (`usage`, `method_not_found`, `invalid_params`, `io`).
     public init(_ kind: String, _ message: String) { self.kind = kind; self.message = message }
 
+    /// `kind: message`.
     public var description: String { "\(kind): \(message)" }
 
     static func usage(_ m: String) -> ShellError { ShellError("usage", m) }
@@ -25,15 +28,20 @@ public struct OutputOptions: Sendable, Equatable {
     /// Also write the result's chart as SVG to this file.
     public var svg: String?
 
+    /// Output options; by default a table and no SVG.
     public init(json: Bool = false, svg: String? = nil) { self.json = json; self.svg = svg }
 }
 
 /// A method call a person typed, ready to send.
 public struct MethodCall: Sendable, Equatable {
+    /// The protocol method name (`report.plan_fact`).
     public var method: String
+    /// The params object to send.
     public var params: JSONValue
+    /// How to show the result.
     public var options: OutputOptions
 
+    /// A call ready to send.
     public init(method: String, params: JSONValue, options: OutputOptions = OutputOptions()) {
         self.method = method; self.params = params; self.options = options
     }
@@ -53,9 +61,12 @@ public struct MethodCall: Sendable, Equatable {
 /// * A JSON object instead of fields: `contact create {"full_name":"Ivan"}`.
 /// * `--json` prints raw JSON; `--svg FILE` writes the chart of a report as SVG.
 public struct HumanSyntax: Sendable {
+    /// The methods this syntax knows, in catalogue order.
     public let catalogue: [MethodInfo]
+    /// The same methods by protocol name.
     public let byName: [String: MethodInfo]
 
+    /// The syntax over `catalogue` (the protocol's by default).
     public init(catalogue: [MethodInfo] = MethodCatalogue.all) {
         self.catalogue = catalogue
         self.byName = Dictionary(catalogue.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

@@ -33,6 +33,7 @@ public enum ErrorText {
 public enum PushText {
     static let textKeys = ["text", "message", "title", "body", "summary", "subject", "note"]
 
+    /// One line for a push: its text field first, then its other fields as `key=value`, cut to `width`.
     public static func line(method: String, params: JSONValue, width: Int) -> String {
         var parts: [String] = []
         var details: [String] = []
@@ -57,6 +58,7 @@ public enum PushText {
 
 /// Where the client keeps its files: `$XDG_CONFIG_HOME/kontor` (default `~/.config/kontor`).
 public enum ConfigFiles {
+    /// The client's folder.
     public static var directory: URL {
         let env = ProcessInfo.processInfo.environment
         let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
@@ -85,22 +87,30 @@ public enum ConfigFiles {
 /// The saved login: `session.json` in `ConfigFiles.directory`, file mode 0600. Holds
 /// the server address, login and session token (never the password).
 public enum SessionFile {
+    /// What is kept about a login.
     public struct Saved: Codable, Sendable, Equatable {
+        /// `host:port` of the server the session belongs to.
         public var server: String
+        /// The login name.
         public var login: String
+        /// The secret to resume the session with (`auth.resume`).
         public var sessionToken: String
+        /// A saved session.
         public init(server: String, login: String, sessionToken: String) {
             self.server = server; self.login = login; self.sessionToken = sessionToken
         }
     }
 
+    /// The file (`session.json`).
     public static var url: URL { ConfigFiles.directory.appendingPathComponent("session.json") }
 
+    /// The saved session, or nil when there is none or it cannot be read.
     public static func load() -> Saved? {
         guard let data = try? Data(contentsOf: url), let v = try? JSONValue.parse(Array(data)) else { return nil }
         return try? JSONValueDecoder(strict: false).decode(Saved.self, from: v)
     }
 
+    /// Writes the session (the file is created with mode 0600 before the secret goes in).
     public static func save(_ s: Saved) throws {
         try ConfigFiles.ensureDirectory()
         let text = try JSONValueEncoder().encode(s).prettyText + "\n"
@@ -113,5 +123,6 @@ public enum SessionFile {
         guard write(fd, bytes, bytes.count) == bytes.count else { throw ShellError("io", "cannot write \(url.path)") }
     }
 
+    /// Forgets the saved session.
     public static func remove() { try? FileManager.default.removeItem(at: url) }
 }

@@ -22,6 +22,7 @@ public indirect enum ParamType: Sendable, Equatable, CustomStringConvertible {
     /// a word that is JSON is sent as JSON, anything else as a string.
     case json(hint: String)
 
+    /// The type as the catalogue would write it.
     public var description: String {
         switch self {
         case .int: return "int"
@@ -102,8 +103,11 @@ public indirect enum ParamType: Sendable, Equatable, CustomStringConvertible {
 
 /// One parameter of a method, read from its catalogue line (`"group: lead|contact?"`).
 public struct ParamSpec: Sendable, Equatable {
+    /// The field name (`snake_case`).
     public var name: String
+    /// How a typed value is read.
     public var type: ParamType
+    /// True when the catalogue marks it with `?`.
     public var optional: Bool
 
     /// Reads `name: type` with `?` for optional; a line without a type is an optional
@@ -122,6 +126,7 @@ public struct ParamSpec: Sendable, Equatable {
         type = ParamType.parse(t)
     }
 
+    /// A parameter spelled out.
     public init(name: String, type: ParamType, optional: Bool) {
         self.name = name; self.type = type; self.optional = optional
     }

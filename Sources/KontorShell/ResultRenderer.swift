@@ -5,17 +5,23 @@ import KontorProtocol
 public struct TextTable: Sendable {
     /// One column: its title and whether its cells are right-aligned (numbers).
     public struct Column: Sendable {
+        /// The header text.
         public var title: String
+        /// True for numbers.
         public var rightAligned: Bool
+        /// A column.
         public init(title: String, rightAligned: Bool = false) { self.title = title; self.rightAligned = rightAligned }
     }
 
+    /// The columns, left to right.
     public var columns: [Column]
+    /// The cells, one array per row, one cell per column.
     public var rows: [[String]]
     /// Column indexes in order of importance (the last ones are hidden first when the
     /// table is too wide). Nil: left to right.
     public var importance: [Int]?
 
+    /// A table; `importance` lists column indexes, most important first.
     public init(columns: [Column], rows: [[String]], importance: [Int]? = nil) {
         self.columns = columns; self.rows = rows; self.importance = importance
     }
@@ -92,8 +98,10 @@ extension String {
 public struct ResultRenderer: Sendable {
     /// The widest a line may be (the terminal's columns).
     public var width: Int
+    /// Colours for headers and notes, when wanted.
     public var style: ANSIStyle
 
+    /// A renderer for this width and style.
     public init(width: Int, style: ANSIStyle = ANSIStyle(enabled: false)) {
         self.width = width; self.style = style
     }

@@ -25,6 +25,7 @@ public protocol ShellConsole: Sendable {
 /// subcommands: it parses a command (one code path, `HumanSyntax`), calls the server,
 /// and prints the result as a table, key/value lines or JSON, and charts for reports.
 public actor Shell {
+    /// The command syntax (over the protocol's catalogue unless a test gives another).
     public let syntax: HumanSyntax
     let console: ShellConsole
     let host: String
@@ -39,8 +40,10 @@ public actor Shell {
     /// Set by `quit`.
     public private(set) var finished = false
 
+    /// `host:port` of the server.
     public var address: String { "\(host):\(port)" }
 
+    /// A shell talking to `host:port` and printing to `console`; it connects on first use.
     public init(syntax: HumanSyntax = HumanSyntax(), console: ShellConsole, host: String, port: Int) {
         self.syntax = syntax
         self.console = console

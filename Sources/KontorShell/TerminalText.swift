@@ -109,6 +109,7 @@ public struct ANSIStyle: Sendable {
     /// Whether escapes are written at all.
     public var enabled: Bool
 
+    /// Colours on or off.
     public init(enabled: Bool) { self.enabled = enabled }
 
     /// `text` in the SGR colour `code` (e.g. `"36"` cyan, `"2"` dim, `"1;31"` bold red).

@@ -19,10 +19,12 @@ public struct ShellToken: Sendable, Equatable {
     /// `key=value` or `key:=json`, when the word starts with an unquoted `key=`.
     public var assignment: (key: String, op: Operator, value: String)?
 
+    /// A word.
     public init(text: String, quoted: Bool = false, assignment: (key: String, op: Operator, value: String)? = nil) {
         self.text = text; self.quoted = quoted; self.assignment = assignment
     }
 
+    /// Words are equal when their text, quoting and assignment are.
     public static func == (a: ShellToken, b: ShellToken) -> Bool {
         a.text == b.text && a.quoted == b.quoted && a.assignment?.key == b.assignment?.key
             && a.assignment?.op == b.assignment?.op && a.assignment?.value == b.assignment?.value
@@ -72,10 +74,13 @@ public struct ShellToken: Sendable, Equatable {
 public enum Tokenizer {
     /// Why a line could not be split.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// What is wrong with the line.
         public var message: String
+        /// The message.
         public var description: String { message }
     }
 
+    /// The words of `line`; throws `Failure` for an unclosed quote or bracket.
     public static func tokenize(_ line: String) throws -> [ShellToken] {
         let chars = Array(line)
         var tokens: [ShellToken] = []
