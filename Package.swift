@@ -82,10 +82,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libedit (Debian libedit-dev) behind a non-variadic C surface, for the REPL.
+        .target(
+            name: "CEditLine",
+            linkerSettings: [.linkedLibrary("edit")]
+        ),
+        // The client's engine: human command syntax, tables, charts, completion.
+        .target(name: "KontorShell", dependencies: ["KontorProtocol", "KontorClient", "KontorDomain"]),
         .executableTarget(
             name: "kontor",
             dependencies: [
-                "KontorProtocol", "KontorClient",
+                "KontorProtocol", "KontorClient", "KontorShell", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -135,6 +142,7 @@ let package = Package(
         .testTarget(name: "KontorProtocolTests", dependencies: ["KontorProtocol", "KontorDomain"]),
         .testTarget(name: "KontorServerTests", dependencies: ["KontorServer", "KontorClient", "KontorTestSupport"]),
         .testTarget(name: "KontorBridgeTests", dependencies: ["KontorBridge", "KontorTestSupport"]),
+        .testTarget(name: "KontorShellTests", dependencies: ["KontorShell", "KontorProtocol", "KontorClient", "KontorServer", "KontorTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
