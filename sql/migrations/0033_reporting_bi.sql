@@ -1,0 +1,43 @@
+-- Reporting schema and the read-only BI role (issue 6).
+--
+-- Views live in schema `reporting` (sql/views/, re-applied on every migrate); BI tools log
+-- in as `kontor_bi`, which may read those views and nothing else. Roles are cluster-wide,
+-- so the role is created once per cluster (guarded); privileges are per database and
+-- are granted here and by sql/views/zz_reporting_grants.sql after every migrate.
+--
+-- The migrating role needs CREATEROLE (or kontor_bi created beforehand by a superuser);
+-- see docs/OPERATIONS.md.
+
+CREATE SCHEMA IF NOT EXISTS reporting;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kontor_bi') THEN
+        -- NOLOGIN until an operator gives it a password and LOGIN (docs/REPORTING.md).
+        CREATE ROLE kontor_bi NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS
+            CONNECTION LIMIT 5;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;  -- another database of this cluster created it at the same moment
+END $$;
+
+-- Defaults for every session of the role (a session may still change them; privileges,
+-- not these settings, are what keep it from writing).
+ALTER ROLE kontor_bi SET default_transaction_read_only = on;
+ALTER ROLE kontor_bi SET statement_timeout = '60s';
+ALTER ROLE kontor_bi SET idle_in_transaction_session_timeout = '300s';
+ALTER ROLE kontor_bi SET search_path = reporting;
+
+-- This database: nothing by default for anyone but the owner. PUBLIC (every role,
+-- kontor_bi included) may connect, but may not create temporary tables, use schema
+-- public (where the base tables and functions are), or execute our functions.
+DO $$
+BEGIN
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(), current_user);
+END $$;
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+REVOKE ALL ON SCHEMA reporting FROM PUBLIC;
+GRANT USAGE ON SCHEMA reporting TO kontor_bi;
