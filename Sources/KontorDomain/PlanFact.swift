@@ -215,3 +215,73 @@ public struct Figures: Sendable, Codable, Equatable {
         try c.encode(difference, forKey: .difference)
     }
 }
+
+/// A recorded shipment.
+///
+/// Wire shape (`shipment.record`, `shipment.list`): every field, snake_case, plus `late`
+/// (true when it counts in a later month than it was shipped in).
+public struct Shipment: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var externalID: String?
+    public var companyID: Int64
+    public var companyName: String
+    public var counterpartyID: Int64?
+    public var contactID: Int64?
+    public var managerID: Int64?
+    public var managerName: String?
+    public var documentNumber: String
+    public var amount: Money
+    public var shippedAt: Date
+    /// The month it counts in.
+    public var period: Period
+    /// The business-zone month of `shippedAt`; earlier than `period` for a late document
+    /// booked into the first open month.
+    public var shippedPeriod: Period
+    public var recordedAt: Date
+    public var recordedBy: Int64?
+
+    /// Memberwise initialiser.
+    public init(id: Int64, externalID: String?, companyID: Int64, companyName: String, counterpartyID: Int64?, contactID: Int64?,
+                managerID: Int64?, managerName: String?, documentNumber: String, amount: Money, shippedAt: Date, period: Period,
+                shippedPeriod: Period, recordedAt: Date, recordedBy: Int64?) {
+        self.id = id; self.externalID = externalID; self.companyID = companyID; self.companyName = companyName
+        self.counterpartyID = counterpartyID; self.contactID = contactID; self.managerID = managerID; self.managerName = managerName
+        self.documentNumber = documentNumber; self.amount = amount; self.shippedAt = shippedAt; self.period = period
+        self.shippedPeriod = shippedPeriod; self.recordedAt = recordedAt; self.recordedBy = recordedBy
+    }
+}
+
+
+/// A stored schedule (`schedules` row).
+public struct Schedule: Sendable, Codable, Equatable {
+    public var name: String
+    /// The job it runs (`planfact.close_month`).
+    public var job: String
+    public var description: String
+    public var cron: String
+    public var timeZone: String
+    public var enabled: Bool
+    /// The next occurrence not run yet; nil until the scheduler first sees the schedule.
+    public var nextFireAt: Date?
+    /// After a failure, no attempt before this.
+    public var retryAt: Date?
+    /// Failed attempts since the last success.
+    public var failures: Int
+    public var lastRunID: Int64?
+    public var lastFireAt: Date?
+    public var lastStatus: String?
+    public var lastError: String?
+    public var version: Int
+    public var updatedAt: Date
+    public var updatedBy: Int64?
+
+    /// Memberwise initialiser.
+    public init(name: String, job: String, description: String, cron: String, timeZone: String, enabled: Bool, nextFireAt: Date?,
+                retryAt: Date?, failures: Int, lastRunID: Int64?, lastFireAt: Date?, lastStatus: String?, lastError: String?,
+                version: Int, updatedAt: Date, updatedBy: Int64?) {
+        self.name = name; self.job = job; self.description = description; self.cron = cron; self.timeZone = timeZone
+        self.enabled = enabled; self.nextFireAt = nextFireAt; self.retryAt = retryAt; self.failures = failures
+        self.lastRunID = lastRunID; self.lastFireAt = lastFireAt; self.lastStatus = lastStatus; self.lastError = lastError
+        self.version = version; self.updatedAt = updatedAt; self.updatedBy = updatedBy
+    }
+}
