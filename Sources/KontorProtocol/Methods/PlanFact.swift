@@ -111,9 +111,9 @@ public enum PlanFactMethods {
         public var stage: StageInfo
         public var target: String?
         /// Ids of the companies moved to the target.
-        public var movedCompanyIDs: [Int64]
-        public init(stage: StageInfo, target: String?, movedCompanyIDs: [Int64]) {
-            self.stage = stage; self.target = target; self.movedCompanyIDs = movedCompanyIDs
+        public var movedCompanies: [Int64]
+        public init(stage: StageInfo, target: String?, movedCompanies: [Int64]) {
+            self.stage = stage; self.target = target; self.movedCompanies = movedCompanies
         }
     }
 

@@ -60,7 +60,7 @@ enum PlanFactHandlers {
                 let repo = FunnelRepository(conn)
                 let moved = try repo.removeStage(code: p.code, target: p.target, stamp: stamp)
                 guard let s = try repo.stage(code: p.code) else { throw KontorError.notFound("stage \(p.code)") }
-                return M.StageRemoveResult(stage: M.StageInfo(stage: s, companies: 0), target: p.target, movedCompanyIDs: moved)
+                return M.StageRemoveResult(stage: M.StageInfo(stage: s, companies: 0), target: p.target, movedCompanies: moved)
             }
         }
         t.register("company.set_stage", M.SetStageParams.self, setStage)
