@@ -29,13 +29,10 @@ ALTER ROLE kontor_bi SET idle_in_transaction_session_timeout = '300s';
 ALTER ROLE kontor_bi SET search_path = reporting;
 
 -- This database: nothing by default for anyone but the owner. PUBLIC (every role,
--- kontor_bi included) may connect, but may not create temporary tables, use schema
--- public (where the base tables and functions are), or execute our functions.
-DO $$
-BEGIN
-    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
-    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO %I', current_database(), current_user);
-END $$;
+-- kontor_bi included) may connect, but may not use schema public (where the base tables
+-- and functions are) or execute our functions. Temporary tables are revoked by
+-- sql/views/zz_reporting_grants.sql on every migrate (database privileges do not travel
+-- with CREATE DATABASE ... TEMPLATE or a restore into a new database).
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
