@@ -22,11 +22,22 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN
 END $$;
 
 -- Defaults for every session of the role (a session may still change them; privileges,
--- not these settings, are what keep it from writing).
-ALTER ROLE kontor_bi SET default_transaction_read_only = on;
-ALTER ROLE kontor_bi SET statement_timeout = '60s';
-ALTER ROLE kontor_bi SET idle_in_transaction_session_timeout = '300s';
-ALTER ROLE kontor_bi SET search_path = reporting;
+-- not these settings, are what keep it from writing). Set only where missing: another
+-- database of the cluster may have set them (and an operator may have tuned them).
+DO $$
+DECLARE
+    v_settings text[] := coalesce((SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                                   WHERE r.rolname = 'kontor_bi' AND s.setdatabase = 0), '{}');
+    v_defaults text[] := ARRAY['default_transaction_read_only=on', 'statement_timeout=60s',
+                               'idle_in_transaction_session_timeout=300s', 'search_path=reporting'];
+    v_item text;
+BEGIN
+    FOREACH v_item IN ARRAY v_defaults LOOP
+        IF NOT EXISTS (SELECT 1 FROM unnest(v_settings) x WHERE split_part(x, '=', 1) = split_part(v_item, '=', 1)) THEN
+            EXECUTE format('ALTER ROLE kontor_bi SET %I = %L', split_part(v_item, '=', 1), split_part(v_item, '=', 2));
+        END IF;
+    END LOOP;
+END $$;
 
 -- This database: nothing by default for anyone but the owner. PUBLIC (every role,
 -- kontor_bi included) may connect, but may not use schema public (where the base tables
