@@ -159,6 +159,17 @@ struct PlanFactTests {
             #expect(await failure { try await w.ship(99_999, "1.00", at: "2026-11-04T09:00:00+02:00") }?.kind == .notFound)
             // Nothing was written by the refused calls.
             #expect(try await w.sql { conn in try conn.query("SELECT count(*) AS n FROM shipments").one().decode("n", as: Int.self) } == 2)
+            // An accounting robot knows the counterparty's EDRPOU code, not our ids.
+            let cp2 = try await w.admin.call("counterparty.add", ["company_id": num(co), "legal_name": "ТОВ Офіс Центр", "edrpou": "40123456"])
+            let byCode = try await w.robot.call("shipment.record", ["edrpou": "40123456", "document_number": "RN-3", "amount": "3.00",
+                                                                    "external_id": "1c:RN-3", "shipped_at": "2026-11-04T09:00:00+02:00"])
+            #expect(byCode["company_id"]?.int64Value == co && byCode["counterparty_id"]?.int64Value == cp2.id)
+            #expect(await failure { _ = try await w.robot.call("shipment.record", ["edrpou": "49999999", "document_number": "RN-4", "amount": "3",
+                                                                                   "external_id": "1c:RN-4", "shipped_at": "2026-11-04T09:00:00+02:00"]) }?
+                .kind == .notFound)
+            #expect(await failure { _ = try await w.robot.call("shipment.record", ["company_id": num(other2), "edrpou": "40123456", "document_number": "RN-5",
+                                                                                   "amount": "3", "external_id": "1c:RN-5",
+                                                                                   "shipped_at": "2026-11-04T09:00:00+02:00"]) }?.data["field"] == .string("edrpou"))
             // Users record for companies they see; robots may not list.
             let byUser = try await w.dev.call("shipment.record", ["company_id": num(co), "document_number": "MAN-1", "amount": "5",
                                                                   "shipped_at": "2026-11-05T09:00:00+02:00"])

@@ -25,8 +25,8 @@ public enum PlanFactMethods {
         MethodInfo("plan.list", "Plans of managers or companies for a month or a range of months.",
                    params: ["kind: manager|company", "period: YYYY-MM?", "from: YYYY-MM?", "to: YYYY-MM?", "manager_id: int?", "company_id: int?"]),
         MethodInfo("shipment.record", "Record a shipment (a refund is a negative amount); idempotent by external_id.",
-                   params: ["external_id: string?", "company_id: int", "counterparty_id: int?", "contact_id: int?", "manager_id: int?",
-                            "document_number: string", "amount: money", "shipped_at: time"]),
+                   params: ["external_id: string?", "company_id: int?", "counterparty_id: int?", "edrpou: string?", "contact_id: int?",
+                            "manager_id: int?", "document_number: string", "amount: money", "shipped_at: time"]),
         MethodInfo("shipment.list", "Shipments, newest first, with filters, a cursor, the total count and sum.",
                    params: ["period: YYYY-MM?", "from: YYYY-MM?", "to: YYYY-MM?", "company_id: int?", "manager_id: int?", "contact_id: int?",
                             "cursor: string?", "limit: int?"]),
@@ -298,8 +298,12 @@ public enum PlanFactMethods {
         /// The sender's document id; required for robots. The same id again returns the
         /// first record (`duplicate: true`).
         public var externalID: String?
-        public var companyID: Int64
+        /// The company; may be left out when `counterparty_id` or `edrpou` names one of its
+        /// counterparties.
+        public var companyID: Int64?
         public var counterpartyID: Int64?
+        /// The counterparty's EDRPOU code, as accounting systems know it (instead of the ids).
+        public var edrpou: String?
         /// The person of the company the order came through.
         public var contactID: Int64?
         /// Default: the company's owner (a sales user recording: themselves when the
@@ -309,9 +313,10 @@ public enum PlanFactMethods {
         /// Non-zero; negative for a refund.
         public var amount: Money
         public var shippedAt: Date
-        public init(externalID: String? = nil, companyID: Int64, counterpartyID: Int64? = nil, contactID: Int64? = nil, managerID: Int64? = nil,
-                    documentNumber: String, amount: Money, shippedAt: Date) {
-            self.externalID = externalID; self.companyID = companyID; self.counterpartyID = counterpartyID; self.contactID = contactID
+        public init(externalID: String? = nil, companyID: Int64?, counterpartyID: Int64? = nil, edrpou: String? = nil, contactID: Int64? = nil,
+                    managerID: Int64? = nil, documentNumber: String, amount: Money, shippedAt: Date) {
+            self.externalID = externalID; self.companyID = companyID; self.counterpartyID = counterpartyID; self.edrpou = edrpou
+            self.contactID = contactID
             self.managerID = managerID; self.documentNumber = documentNumber; self.amount = amount; self.shippedAt = shippedAt
         }
     }

@@ -312,24 +312,43 @@ enum PlanFactHandlers {
         if me.role == .robot, externalID == nil {
             throw KontorError.invalidParams("external_id", "robots send the document's external_id, so that a repeat is recorded once")
         }
+        let edrpou = try RecordInput.edrpou(p.edrpou)
+        guard p.companyID != nil || p.counterpartyID != nil || edrpou != nil else {
+            throw KontorError.invalidParams("company_id", "name the company: company_id, counterparty_id or edrpou")
+        }
         let document = try RecordInput.required(p.documentNumber, field: "document_number", max: 100)
         guard p.amount != .zero else { throw KontorError.invalidParams("amount", "an amount is not zero (a refund is negative)") }
         let timeZone = ctx.app.configuration.timeZone.identifier
         let stamp = ctx.stamp
         return try await ctx.app.transaction { conn in
-            guard let company = try CompanyRepository(conn).get(id: p.companyID, visibility: vis) else {
-                throw KontorError.notFound("company \(p.companyID)")
-            }
+            let companies = CompanyRepository(conn)
+            // The counterparty, by id or by EDRPOU code; it names the company when no id does.
+            var counterparty: Counterparty?
             if let cp = p.counterpartyID {
-                guard let c = try CompanyRepository(conn).counterparty(id: cp, visibility: vis) else { throw KontorError.notFound("counterparty \(cp)") }
-                guard c.companyID == p.companyID else {
-                    throw KontorError.invalidParams("counterparty_id", "counterparty \(cp) belongs to company \(c.companyID), not \(p.companyID)")
+                guard let c = try companies.counterparty(id: cp, visibility: vis) else { throw KontorError.notFound("counterparty \(cp)") }
+                counterparty = c
+            }
+            if let code = edrpou {
+                guard let c = try companies.listCounterparties(companyID: nil, edrpou: code, nameFragment: nil, visibility: vis, limit: 1).first else {
+                    throw KontorError.notFound("counterparty with EDRPOU \(code)")
                 }
+                if let named = counterparty, named.id != c.id {
+                    throw KontorError.invalidParams("edrpou", "EDRPOU \(code) is counterparty \(c.id), not \(named.id)")
+                }
+                counterparty = c
+            }
+            let companyID = p.companyID ?? counterparty?.companyID ?? 0
+            if let c = counterparty, c.companyID != companyID {
+                throw KontorError.invalidParams(p.counterpartyID != nil ? "counterparty_id" : "edrpou",
+                                                "counterparty \(c.id) belongs to company \(c.companyID), not \(companyID)")
+            }
+            guard let company = try companies.get(id: companyID, visibility: vis) else {
+                throw KontorError.notFound("company \(companyID)")
             }
             if let ct = p.contactID {
                 guard let c = try ContactRepository(conn).get(id: ct, visibility: vis) else { throw KontorError.notFound("contact \(ct)") }
-                guard c.companyID == p.companyID else {
-                    throw KontorError.invalidParams("contact_id", "contact \(ct) is not a contact of company \(p.companyID)")
+                guard c.companyID == companyID else {
+                    throw KontorError.invalidParams("contact_id", "contact \(ct) is not a contact of company \(companyID)")
                 }
             }
             var manager = p.managerID
@@ -343,11 +362,11 @@ enum PlanFactHandlers {
             } else {
                 manager = company.ownerID ?? (me.role == .user ? me.userID : nil)
             }
-            let draft = ShipmentDraft(externalID: externalID, companyID: p.companyID, counterpartyID: p.counterpartyID, contactID: p.contactID,
+            let draft = ShipmentDraft(externalID: externalID, companyID: companyID, counterpartyID: counterparty?.id, contactID: p.contactID,
                                       managerID: manager, documentNumber: document, amount: p.amount, shippedAt: p.shippedAt)
             let (s, duplicate) = try PlanFactRepository(conn).record(draft, timeZone: timeZone, stamp: stamp)
             if duplicate {
-                let same = s.companyID == p.companyID && s.counterpartyID == p.counterpartyID && s.contactID == p.contactID
+                let same = s.companyID == companyID && s.counterpartyID == counterparty?.id && s.contactID == p.contactID
                     && s.documentNumber == document && s.amount == p.amount && s.shippedAt == p.shippedAt
                     && (p.managerID == nil || s.managerID == p.managerID)
                 guard same else {
