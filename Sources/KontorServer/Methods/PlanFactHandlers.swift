@@ -183,14 +183,16 @@ enum PlanFactHandlers {
             guard let company = try CompanyRepository(conn).get(id: p.id, visibility: vis) else { throw KontorError.notFound("company \(p.id)") }
             if company.deletedAt != nil { throw KontorError.invalidParams("id", "company \(p.id) is deleted; restore it first") }
             let repo = FunnelRepository(conn)
+            // Shared lock on the target first (stage management locks stages before companies,
+            // so this order cannot deadlock with it): a concurrent removal of that stage waits
+            // for us or wins first.
+            guard let target = try repo.stage(code: p.stage, lock: true), target.removedAt == nil else {
+                throw KontorError.invalidParams("stage", "no live stage \(p.stage)")
+            }
             guard let pos = try repo.position(companyID: p.id, lock: true) else { throw KontorError.notFound("company \(p.id)") }
             if let from = p.from, from != pos.stage.code {
                 throw KontorError(.conflict, "the company has moved to \(pos.stage.code) since you looked; reload it",
                                   data: ["current_stage": .string(pos.stage.code)])
-            }
-            // Shared lock on the target: a concurrent removal of that stage waits for us or wins first.
-            guard let target = try repo.stage(code: p.stage, lock: true), target.removedAt == nil else {
-                throw KontorError.invalidParams("stage", "no live stage \(p.stage)")
             }
             let order = try repo.developmentOrder()
             let byRules = FunnelRules.allowedTargets(from: pos.stage, developmentOrder: order).contains(target.code)
