@@ -245,7 +245,7 @@ struct REPLTerminalTests {
             } else {
                 try await term.expectCursorLine("kontor(boss)>")
             }
-            #expect(term.screen.count(of: "error:") == 3)  // the three errors asked for above
+            #expect(term.screen.count(of: "error:") == 3, "\(term.screen.text)")  // the three errors asked for above
             term.type("logout\r")
             try await term.expect("logged out", times: 2)
             term.type("login olena\r")

@@ -32,9 +32,11 @@ public enum PlanFactMethods {
                             "cursor: string?", "limit: int?"]),
         // Reports
         MethodInfo("report.plan_fact", "Plan, potential, fact, difference and ratio per manager or per company and month.",
-                   params: ["by: manager|company?", "period: YYYY-MM?", "from: YYYY-MM?", "to: YYYY-MM?", "company_id: int?", "manager_id: int?"]),
+                   params: ["by: manager|company?", "period: YYYY-MM?", "from: YYYY-MM?", "to: YYYY-MM?", "company_id: int?", "manager_id: int?"],
+                   positional: ["period"]),
         MethodInfo("report.funnel", "Companies per funnel stage and manager, with days in stage.",
-                   params: ["funnel: development|service?", "manager_id: int?"]),
+                   params: ["funnel: development|service?", "manager_id: int?"],
+                   positional: ["funnel"]),
         // Schedules
         MethodInfo("schedule.list", "Tech admins: the stored schedules with their next occurrences."),
         MethodInfo("schedule.update", "Tech admins: enable or disable a schedule, change its cron expression or time zone.",
