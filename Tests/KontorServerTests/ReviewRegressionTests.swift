@@ -58,6 +58,22 @@ struct ReviewRegressionTests {
         await server.stop()
     }
 
+    @Test("an expired session is refused on its next request, also when the login is cached")
+    func expiredSessionRefused() async throws {
+        let server = try await TestServer.start { cfg in cfg.sessionTTL = 60 }
+        try await server.createUser("olena", role: .user, department: .development)
+        let c = try await server.login("olena")
+        // Warm the per-instance auth cache (the listener connects in the background).
+        for _ in 0..<20 {
+            _ = try await c.call("contact.list")
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        server.clock.advance(120)
+        #expect(await errorKind { _ = try await c.call("contact.list") } == .unauthenticated,
+                "a session 60 s past its expiry still works")
+        await server.stop()
+    }
+
     @Test("a request with \"id\": null is answered (JSON-RPC 2.0: only a missing id makes a notification)")
     func nullIDIsAnswered() async throws {
         let server = try await TestServer.start()
