@@ -58,6 +58,34 @@ struct ReviewRegressionTests {
         await server.stop()
     }
 
+    @Test("concurrent writes hanging off one company (new contacts, counterparties, comments) all succeed",
+          arguments: ["contact.create", "counterparty.add", "company.comment"])
+    func concurrentWritesOnOneCompany(method: String) async throws {
+        let server = try await TestServer.start()
+        try await server.createUser("boss", role: .admin)
+        let admin = try await server.login("boss")
+        let company = try await admin.call("company.create", ["name": "Busy Co"])
+        let companyID = try #require(company["id"])
+        var conns: [KontorConnection] = []
+        for _ in 0..<6 { conns.append(try await server.login("boss")) }
+        let kinds = await withTaskGroup(of: ErrorKind?.self) { g in
+            for (i, c) in conns.enumerated() {
+                let params: JSONValue
+                switch method {
+                case "contact.create": params = ["full_name": .string("Person \(i)"), "company_id": companyID]
+                case "counterparty.add": params = ["company_id": companyID, "legal_name": .string("Legal \(i)")]
+                default: params = ["id": companyID, "body": .string("note \(i)")]
+                }
+                g.addTask { await errorKind { _ = try await c.call(method, params) } }
+            }
+            var out: [ErrorKind?] = []
+            for await k in g { out.append(k) }
+            return out
+        }
+        #expect(kinds.allSatisfy { $0 == nil }, "\(method) ×6 on one company: \(kinds)")
+        await server.stop()
+    }
+
     @Test("an expired session is refused on its next request, also when the login is cached")
     func expiredSessionRefused() async throws {
         let server = try await TestServer.start { cfg in cfg.sessionTTL = 60 }
