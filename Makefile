@@ -41,7 +41,7 @@ seed: migrate
 run: seed start-server
 	@echo
 	@echo "kontord is running on 127.0.0.1:$(KONTOR_PORT) (log: var/kontord.log, stop: make stop)"
-	@echo "  demo admin:   login $(DEMO_ADMIN_LOGIN), password $(DEMO_ADMIN_PASSWORD)"
+	@echo "  demo admin:   login $(DEMO_ADMIN_LOGIN), password $(DEMO_ADMIN_PASSWORD) (as seeded; a password changed since stays changed)"
 	@echo "  CLI:          $(BIN)/kontor login $(DEMO_ADMIN_LOGIN)   then   $(BIN)/kontor call user.list"
 	@echo "  plain TCP:    printf '%s\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}' | nc -q1 127.0.0.1 $(KONTOR_PORT)"
 	@echo "  database:     psql \"$(DB_URL)\""
@@ -61,7 +61,9 @@ start-server:
 
 stop:
 	@if [ -f var/kontord.pid ] && kill -0 $$(cat var/kontord.pid) 2>/dev/null; then \
-		kill $$(cat var/kontord.pid); echo "kontord stopped"; fi; rm -f var/kontord.pid var/kontord.port
+		kill $$(cat var/kontord.pid); \
+		for i in $$(seq 1 150); do kill -0 $$(cat var/kontord.pid) 2>/dev/null || break; sleep 0.1; done; \
+		echo "kontord stopped"; fi; rm -f var/kontord.pid var/kontord.port
 	@$(PG) stop
 
 test: deps db

@@ -105,8 +105,16 @@ start() {
     if running; then
         return 0
     fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+        echo "deploy/pg.sh: port $PORT is already in use by another program; choose another with KONTOR_PG_PORT=..." >&2
+        exit 1
+    fi
     # A stale pid file after a crash is handled by pg_ctl itself.
-    as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT -k $RUN" -w -t 60 start >/dev/null
+    if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT -k $RUN" -w -t 60 start >/dev/null; then
+        echo "deploy/pg.sh: PostgreSQL did not start; the end of its log ($LOG):" >&2
+        tail -n 20 "$LOG" >&2 || true
+        exit 1
+    fi
     # The application database.
     if ! as_owner "$BIN/psql" -h "$RUN" -p "$PORT" -U kontor -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='kontor'" | grep -q 1; then
         as_owner "$BIN/createdb" -h "$RUN" -p "$PORT" -U kontor kontor

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An exact amount of money in kopecks (1/100 of a hryvnia, UAH).
 ///
 /// On the wire and in text it is a decimal string with up to two fraction digits
@@ -59,5 +61,37 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
+    }
+}
+
+/// Strict decimal text: `-?digits[.digits][e±digits]`, at most 38 significant digits
+/// (what `Decimal` holds exactly). Anything else (commas, hex, trailing letters,
+/// more digits) is refused instead of being read partly or rounded.
+public enum DecimalText {
+    public static func parse(_ text: String) -> Decimal? {
+        var u = Substring(text).utf8[...]
+        if u.first == UInt8(ascii: "-") { u = u.dropFirst() }
+        let digit: (UInt8) -> Bool = { $0 >= 48 && $0 <= 57 }
+        let whole = u.prefix(while: digit)
+        guard !whole.isEmpty else { return nil }
+        u = u.dropFirst(whole.count)
+        var frac: Substring.UTF8View.SubSequence = u.prefix(0)
+        if u.first == UInt8(ascii: ".") {
+            u = u.dropFirst()
+            frac = u.prefix(while: digit)
+            guard !frac.isEmpty else { return nil }
+            u = u.dropFirst(frac.count)
+        }
+        if u.first == UInt8(ascii: "e") || u.first == UInt8(ascii: "E") {
+            u = u.dropFirst()
+            if u.first == UInt8(ascii: "+") || u.first == UInt8(ascii: "-") { u = u.dropFirst() }
+            let exp = u.prefix(while: digit)
+            guard !exp.isEmpty, exp.count <= 3 else { return nil }
+            u = u.dropFirst(exp.count)
+        }
+        guard u.isEmpty else { return nil }
+        let significant = (Array(whole) + Array(frac)).drop(while: { $0 == UInt8(ascii: "0") })
+        guard significant.count <= 38 else { return nil }
+        return Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
     }
 }

@@ -63,3 +63,32 @@ public enum Credentials {
         return nil
     }
 }
+
+/// Who may manage which accounts. The two kinds of administrators manage separate
+/// worlds, so that neither can reach data it may not see by impersonation:
+/// * `admin` (head of sales) creates, edits and resets passwords of `user` and `admin`
+///   accounts;
+/// * `tech_admin` does the same for `tech_admin` and `robot` accounts, and may only
+///   activate or deactivate sales accounts (an employee leaving): giving a tech admin a
+///   sales account's password or an admin role would hand them sales data.
+public enum UserAdministration {
+    /// Whether `actor` may give an account the role `role` (create or change role).
+    public static func mayAssign(_ role: Role, by actor: Role) -> Bool {
+        switch actor {
+        case .admin: return role == .user || role == .admin
+        case .techAdmin: return role == .techAdmin || role == .robot
+        default: return false
+        }
+    }
+
+    /// Whether `actor` may edit an account of role `target` beyond its `active` flag
+    /// (name, department, e-mail, role, password).
+    public static func mayManage(_ target: Role, by actor: Role) -> Bool {
+        mayAssign(target, by: actor)
+    }
+
+    /// Whether `actor` may activate or deactivate an account of role `target`.
+    public static func mayToggleActive(_ target: Role, by actor: Role) -> Bool {
+        actor == .techAdmin || mayManage(target, by: actor)
+    }
+}

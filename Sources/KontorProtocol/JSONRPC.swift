@@ -5,11 +5,15 @@ import KontorDomain
 public enum JSONRPCID: Hashable, Sendable, CustomStringConvertible {
     case number(String)
     case string(String)
+    /// `"id": null`: allowed (though discouraged) by JSON-RPC 2.0 for a request, which is
+    /// then answered with `"id": null`. Only a *missing* id makes a notification.
+    case null
 
     public var json: JSONValue {
         switch self {
         case .number(let n): return .number(n)
         case .string(let s): return .string(s)
+        case .null: return .null
         }
     }
 
@@ -17,13 +21,14 @@ public enum JSONRPCID: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .number(let n): return n
         case .string(let s): return "\"\(s)\""
+        case .null: return "null"
         }
     }
 }
 
 /// One request as read off the wire.
 public struct JSONRPCRequest: Sendable {
-    /// nil for a JSON-RPC notification (no id): executed, never answered.
+    /// nil for a JSON-RPC notification (no `id` member): executed, never answered.
     public var id: JSONRPCID?
     public var method: String
     /// `params`, or an empty object when absent. Positional (array) params are refused.
@@ -52,7 +57,7 @@ public enum JSONRPC {
     /// Reads one line (without its terminator).
     /// - Returns: `.single(.failure)` with `parse_error` when the line is not JSON,
     ///   `invalid_request` when it is JSON but not a request.
-    public static func read<Bytes: Collection>(line: Bytes) -> JSONRPCIncoming where Bytes.Element == UInt8 {
+    public static func read<Bytes: Collection>(line: Bytes, maxBatch: Int = 100) -> JSONRPCIncoming where Bytes.Element == UInt8 {
         let value: JSONValue
         do {
             value = try JSONValue.parse(line)
@@ -62,6 +67,9 @@ public enum JSONRPC {
         if case .array(let items) = value {
             if items.isEmpty {
                 return .single(.failure(JSONRPCReadError(id: nil, error: KontorError(.invalidRequest, "an empty batch"))))
+            }
+            if items.count > maxBatch {
+                return .single(.failure(JSONRPCReadError(id: nil, error: KontorError(.invalidRequest, "a batch of \(items.count) requests; at most \(maxBatch) per line"))))
             }
             return .batch(items.map(request(from:)))
         }
@@ -77,7 +85,7 @@ public enum JSONRPC {
         case nil: id = nil
         case .number(let n)?: id = .number(n)
         case .string(let s)?: id = .string(s)
-        case .null?: id = nil
+        case .null?: id = .null
         case .some:
             return .failure(JSONRPCReadError(id: nil, error: KontorError(.invalidRequest, "id must be a number or a string")))
         }

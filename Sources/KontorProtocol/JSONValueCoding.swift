@@ -146,7 +146,9 @@ struct ValueDecoder: Decoder {
             case .string(let s): text = s
             default: throw mismatch("a decimal number")
             }
-            guard let d = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), !text.isEmpty else { throw mismatch("a decimal number") }
+            guard let d = DecimalText.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(text) is not an exact decimal number (digits, an optional point, at most 38 digits)"))
+            }
             return d as! T
         }
         if T.self == UUID.self {

@@ -26,7 +26,9 @@ public final class App: Sendable {
         self.instanceID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         self.encoder = JSONValueEncoder(timeZone: configuration.timeZone)
         self.db = PostgresPool(.init(conninfo: configuration.databaseURL, maxConnections: configuration.poolSize,
-                                     acquireTimeout: configuration.poolAcquireTimeout),
+                                     acquireTimeout: configuration.poolAcquireTimeout,
+                                     sessionSetup: PostgresPool.sessionSetup(statementTimeout: configuration.statementTimeout,
+                                                                             lockTimeout: configuration.lockTimeout)),
                                logger: logger)
     }
 

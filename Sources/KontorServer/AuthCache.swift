@@ -21,24 +21,39 @@ public enum Credential: Sendable, Hashable {
 /// When the listener is down nothing is cached, so nothing stale is served. An epoch
 /// counter keeps a lookup that raced an eviction from storing a stale answer.
 final class AuthCache: Sendable {
+    struct Entry {
+        var principal: Principal
+        /// When the credential stops being valid (a session's `expires_at`); nil = never.
+        var expiresAt: Date?
+    }
+
     private struct State {
-        var entries: [Credential: Principal] = [:]
+        var entries: [Credential: Entry] = [:]
         var listening = false
         var epoch: UInt64 = 0
     }
 
     private let state = NIOLockedValueBox(State())
 
-    func lookup(_ c: Credential) -> Principal? {
-        state.withLockedValue { $0.listening ? $0.entries[c] : nil }
+    /// The cached principal, unless the credential expired by `now` (expiry sends no
+    /// notification, so it is checked here).
+    func lookup(_ c: Credential, now: Date) -> Principal? {
+        state.withLockedValue { s in
+            guard s.listening, let e = s.entries[c] else { return nil }
+            if let exp = e.expiresAt, exp <= now {
+                s.entries[c] = nil
+                return nil
+            }
+            return e.principal
+        }
     }
 
     /// The epoch to pass to `store` after a database lookup.
     func currentEpoch() -> UInt64 { state.withLockedValue { $0.epoch } }
 
-    func store(_ c: Credential, _ p: Principal, epoch: UInt64) {
+    func store(_ c: Credential, _ p: Principal, expiresAt: Date?, epoch: UInt64) {
         state.withLockedValue { s in
-            if s.listening && s.epoch == epoch { s.entries[c] = p }
+            if s.listening && s.epoch == epoch { s.entries[c] = Entry(principal: p, expiresAt: expiresAt) }
         }
     }
 
@@ -49,7 +64,7 @@ final class AuthCache: Sendable {
         state.withLockedValue { s in
             s.epoch &+= 1
             switch parts[0] {
-            case "u": s.entries = s.entries.filter { $0.value.userID != id }
+            case "u": s.entries = s.entries.filter { $0.value.principal.userID != id }
             case "s": s.entries[.session(id)] = nil
             case "t": s.entries[.robotToken(id)] = nil
             default: s.entries = [:]

@@ -29,6 +29,18 @@ public struct ServerConfiguration: Sendable {
     public var maxLineBytes: Int
     /// Requests one connection may have in flight at once; reading pauses beyond it.
     public var maxInFlightPerConnection: Int
+    /// Simultaneous client connections per instance (`KONTOR_MAX_CONNECTIONS`), default
+    /// 2000; beyond it a connection gets an `unavailable` line and is closed.
+    public var maxConnections: Int = 2000
+    /// Requests in one JSON-RPC batch line, at most (default 100).
+    public var maxBatch: Int = 100
+    /// Seconds a graceful shutdown waits for answers to be read before it closes the
+    /// remaining connections (`KONTOR_SHUTDOWN_GRACE`), default 10.
+    public var shutdownGrace: Double = 10
+    /// Per-statement limit on the database, seconds (`KONTOR_DB_STATEMENT_TIMEOUT`), default 30.
+    public var statementTimeout: Double = 30
+    /// How long a statement waits for a row lock, seconds (`KONTOR_DB_LOCK_TIMEOUT`), default 10.
+    public var lockTimeout: Double = 10
     /// bcrypt cost for new password hashes (`KONTOR_BCRYPT_COST`), default 12, 4–15.
     public var bcryptCost: Int
     /// How long a login session lives, in seconds (`KONTOR_SESSION_TTL`), default 30 days.
@@ -85,9 +97,11 @@ public struct ServerConfiguration: Sendable {
             guard let v = Int(s), range.contains(v) else { throw ConfigurationError(variable: k, value: s, expected: "an integer in \(range)") }
             return v
         }
-        func double(_ k: String) throws -> Double? {
+        func double(_ k: String, max: Double) throws -> Double? {
             guard let s = env[k] else { return nil }
-            guard let v = Double(s), v > 0 else { throw ConfigurationError(variable: k, value: s, expected: "a positive number of seconds") }
+            guard let v = Double(s), v > 0, v <= max else {
+                throw ConfigurationError(variable: k, value: s, expected: "a number of seconds above 0 and at most \(Int(max))")
+            }
             return v
         }
         if let v = env["KONTOR_DATABASE_URL"], !v.isEmpty { c.databaseURL = v }
@@ -106,10 +120,14 @@ public struct ServerConfiguration: Sendable {
             c.logLevel = l
         }
         if let v = try int("KONTOR_DB_POOL", 1...500) { c.poolSize = v }
-        if let v = try double("KONTOR_DB_ACQUIRE_TIMEOUT") { c.poolAcquireTimeout = v }
-        if let v = try double("KONTOR_IDLE_TIMEOUT") { c.idleTimeout = v }
+        if let v = try double("KONTOR_DB_ACQUIRE_TIMEOUT", max: 3600) { c.poolAcquireTimeout = v }
+        if let v = try double("KONTOR_IDLE_TIMEOUT", max: 7 * 86_400) { c.idleTimeout = v }
+        if let v = try int("KONTOR_MAX_CONNECTIONS", 1...100_000) { c.maxConnections = v }
+        if let v = try double("KONTOR_SHUTDOWN_GRACE", max: 3600) { c.shutdownGrace = v }
+        if let v = try double("KONTOR_DB_STATEMENT_TIMEOUT", max: 86_400) { c.statementTimeout = v }
+        if let v = try double("KONTOR_DB_LOCK_TIMEOUT", max: 3600) { c.lockTimeout = v }
         if let v = try int("KONTOR_BCRYPT_COST", 4...15) { c.bcryptCost = v }
-        if let v = try double("KONTOR_SESSION_TTL") { c.sessionTTL = v }
+        if let v = try double("KONTOR_SESSION_TTL", max: 366 * 86_400) { c.sessionTTL = v }
         if let v = env["KONTOR_SQL_DIR"], !v.isEmpty { c.sqlDirectory = v }
         if let v = env["KONTOR_MIGRATE"] { c.migrateOnStart = !["0", "false", "no", "off"].contains(v.lowercased()) }
         if let v = env["KONTOR_INSTANCE"], !v.isEmpty { c.instanceName = v }

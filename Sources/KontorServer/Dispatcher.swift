@@ -123,26 +123,26 @@ public struct Dispatcher: Sendable {
     /// a revoked session, a revoked token or a deactivated user ends the login here.
     func authenticate(session: ConnectionSession, method: String) async throws -> Principal? {
         guard let credential = session.credential else { return nil }
-        if let cached = app.authCache.lookup(credential) {
+        let now = app.clock.now()
+        if let cached = app.authCache.lookup(credential, now: now) {
             if cached != session.principal { session.refresh(cached) }
             return cached
         }
         let epoch = app.authCache.currentEpoch()
-        let now = app.clock.now()
-        let user: User? = try await app.read { conn in
+        let found: (user: User, expiresAt: Date?)? = try await app.read { conn in
             let repo = UserRepository(conn)
             switch credential {
-            case .session(let id): return try repo.sessionUser(sessionID: id, now: now)
-            case .robotToken(let id): return try repo.robotTokenUser(tokenID: id)
+            case .session(let id): return try repo.sessionUser(sessionID: id, now: now).map { ($0.user, $0.expiresAt) }
+            case .robotToken(let id): return try repo.robotTokenUser(tokenID: id).map { ($0, nil) }
             }
         }
-        guard let user, user.active else {
+        guard let found, found.user.active else {
             session.unbind()
             if Permissions.isAnonymous(method) { return nil }
             throw KontorError(.unauthenticated, "your session has ended (logged out, expired or the account was deactivated); log in again")
         }
-        let p = Principal(user)
-        app.authCache.store(credential, p, epoch: epoch)
+        let p = Principal(found.user)
+        app.authCache.store(credential, p, expiresAt: found.expiresAt, epoch: epoch)
         session.refresh(p)
         return p
     }
@@ -155,6 +155,10 @@ public struct Dispatcher: Sendable {
             return e
         case let e as PostgresError:
             switch e {
+            case .commitOutcomeUnknown:
+                app.logger.error("connection lost during COMMIT", metadata: ["req": "\(requestID)", "error": "\(e)"])
+                return KontorError(.unavailable, "the database connection broke while saving; the change may or may not be saved: check before repeating it",
+                                   data: ["outcome_unknown": .bool(true)])
             case .unavailable, .poolTimeout, .poolClosed:
                 app.logger.warning("database unavailable", metadata: ["req": "\(requestID)", "error": "\(e)"])
                 return .unavailable()

@@ -75,12 +75,13 @@ public final class KontorServer: Service, Sendable {
             throw ConfigurationError(variable: "KONTOR_SQL_DIR", value: "", expected: "the folder holding migrations/ and views/")
         }
         let migrator = Migrator(directory: dir, logger: app.logger)
-        let conninfo = app.configuration.databaseURL
-        try await Task.detached {
-            let conn = try PostgresConnection(conninfo: conninfo)
+        // On a pool thread (libpq blocks), on a connection that is closed afterwards:
+        // migrations lift the pool's statement and lock timeouts for themselves.
+        try await app.db.withConnection { conn in
             defer { conn.close() }
+            try conn.execute(script: "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0")
             try migrator.migrate(conn)
-        }.value
+        }
     }
 
     public func run() async throws {
@@ -101,10 +102,22 @@ public final class KontorServer: Service, Sendable {
         }
         listenerBox.withLockedValue { $0 = listener }
         listener.start()
-        defer {
-            listener.stop()
-        }
 
+        do {
+            try await serveUntilShutdown()
+        } catch {
+            await listener.shutdown()
+            await app.db.shutdown()
+            if ownsGroup { try? await group.shutdownGracefully() }
+            throw error
+        }
+        await listener.shutdown()
+        await app.db.shutdown()
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    /// Binds, accepts and serves until graceful shutdown; runs the background jobs.
+    private func serveUntilShutdown() async throws {
         let cfg = app.configuration
         let maxLine = cfg.maxLineBytes
         let idle = TimeAmount.nanoseconds(Int64(cfg.idleTimeout * 1_000_000_000))
@@ -154,27 +167,51 @@ public final class KontorServer: Service, Sendable {
                     for ch in channels.withLockedValue({ Array($0.values) }) {
                         ch.close(mode: .input, promise: nil)
                     }
+                    // A client that never reads its answers must not hold shutdown
+                    // forever: after the grace period, close whatever is left.
+                    let grace = app.configuration.shutdownGrace
+                    Task { [self] in
+                        try? await Task.sleep(nanoseconds: UInt64(grace * 1_000_000_000))
+                        for ch in channels.withLockedValue({ Array($0.values) }) { ch.close(promise: nil) }
+                    }
                 }
             }
             // Every connection is done: background services stop now.
             outer.cancelAll()
         }
-        await app.db.shutdown()
-        if ownsGroup { try? await group.shutdownGracefully() }
     }
 
     /// One connection: reads lines, runs requests concurrently (pipelining, bounded),
     /// writes responses in completion order, each carrying its request's id.
+    ///
+    /// Back-pressure: a request holds one of `maxInFlightPerConnection` permits from the
+    /// moment its line is read until its answer has been written to the socket, so a
+    /// client that sends but never reads stops being read after that many answers wait
+    /// for it; the server's memory per connection stays bounded.
     private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, dispatcher: Dispatcher) async {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
-        channels.withLockedValue { $0[key] = channel }
+        let admitted = channels.withLockedValue { c -> Bool in
+            if c.count >= app.configuration.maxConnections { return false }
+            c[key] = channel
+            return true
+        }
+        guard admitted else {
+            app.logger.warning("connection refused: too many connections", metadata: ["limit": "\(app.configuration.maxConnections)"])
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(ByteBuffer(string: JSONRPC.errorLine(
+                    id: nil, error: .unavailable("too many connections (\(app.configuration.maxConnections)); retry later")) + "\n"))
+            }
+            return
+        }
         defer { _ = channels.withLockedValue { $0.removeValue(forKey: key) } }
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let peer = channel.remoteAddress.map { a in "\(a.ipAddress ?? "?"):\(a.port ?? 0)" } ?? "unknown"
-        let session = ConnectionSession(id: app.sessions.nextID(), peer: peer, maxQueuedPushes: 256)
+        let session = ConnectionSession(id: app.sessions.nextID(), peer: peer, peerAddress: address, maxQueuedPushes: 256)
         app.sessions.add(session)
         defer { app.sessions.remove(session) }
         let limit = AsyncSemaphore(permits: app.configuration.maxInFlightPerConnection)
+        let maxBatch = app.configuration.maxBatch
         let logger = app.logger
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -183,8 +220,9 @@ public final class KontorServer: Service, Sendable {
                     group.addTask {
                         for await item in session.outbox.stream {
                             switch item {
-                            case .response(let line):
+                            case .response(let line, let written):
                                 try await outbound.write(ByteBuffer(string: line + "\n"))
+                                written?()
                             case .push(let line):
                                 session.outbox.pushWritten()
                                 try await outbound.write(ByteBuffer(string: line + "\n"))
@@ -202,21 +240,27 @@ public final class KontorServer: Service, Sendable {
                                     session.outbox.respond(JSONRPC.errorLine(id: nil, error: KontorError(.invalidRequest, "line longer than \(self.app.configuration.maxLineBytes) bytes; closing")))
                                     break readLoop
                                 case .line(let buffer):
-                                    if buffer.readableBytes == 0 { continue }
-                                    let incoming = JSONRPC.read(line: buffer.readableBytesView)
+                                    // Blank lines (keep-alives, stray CRs) are ignored.
+                                    if buffer.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                                    let incoming = JSONRPC.read(line: buffer.readableBytesView, maxBatch: maxBatch)
                                     if Self.changesSession(incoming) {
                                         // Login/logout are barriers: they run after every
-                                        // earlier request and before any later one, so a
-                                        // pipelined "login, then work" behaves as written.
-                                        await limit.waitAll()
-                                        await Self.answer(incoming, session: session, dispatcher: dispatcher)
+                                        // earlier request has been answered and before any
+                                        // later one, so a pipelined "login, then work"
+                                        // behaves as written.
+                                        guard await limit.waitAll() else { break readLoop }
+                                        let line = await Self.answer(incoming, session: session, dispatcher: dispatcher)
+                                        if let line { session.outbox.respond(line) }
                                         limit.signalAll()
                                         continue
                                     }
-                                    await limit.wait()
+                                    guard await limit.wait() else { break readLoop }
                                     requests.addTask {
-                                        defer { limit.signal() }
-                                        await Self.answer(incoming, session: session, dispatcher: dispatcher)
+                                        if let line = await Self.answer(incoming, session: session, dispatcher: dispatcher) {
+                                            session.outbox.respond(line, onWritten: { limit.signal() })
+                                        } else {
+                                            limit.signal()
+                                        }
                                     }
                                 }
                             }
@@ -247,12 +291,14 @@ public final class KontorServer: Service, Sendable {
         }
     }
 
-    static func answer(_ incoming: JSONRPCIncoming, session: ConnectionSession, dispatcher: Dispatcher) async {
+    /// Runs a line's request(s); returns the answer line, nil when nothing is answered
+    /// (notifications). A batch runs its requests one after another.
+    static func answer(_ incoming: JSONRPCIncoming, session: ConnectionSession, dispatcher: Dispatcher) async -> String? {
         switch incoming {
         case .single(.success(let req)):
-            if let line = await dispatcher.handle(req, session: session) { session.outbox.respond(line) }
+            return await dispatcher.handle(req, session: session)
         case .single(.failure(let e)):
-            session.outbox.respond(JSONRPC.errorLine(id: e.id, error: e.error))
+            return JSONRPC.errorLine(id: e.id, error: e.error)
         case .batch(let items):
             var parts: [String] = []
             for item in items {
@@ -263,16 +309,18 @@ public final class KontorServer: Service, Sendable {
                     parts.append(JSONRPC.errorLine(id: e.id, error: e.error))
                 }
             }
-            if !parts.isEmpty { session.outbox.respond("[" + parts.joined(separator: ",") + "]") }
+            return parts.isEmpty ? nil : "[" + parts.joined(separator: ",") + "]"
         }
     }
 }
 
-/// A counting semaphore for async code (FIFO).
+/// A counting semaphore for async code (FIFO). Waiting ends early when the waiting task
+/// is cancelled (the connection closed), so nobody stays suspended forever.
 final class AsyncSemaphore: Sendable {
     private struct State {
         var permits: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        var nextID: UInt64 = 0
     }
     private let state: NIOLockedValueBox<State>
 
@@ -283,20 +331,40 @@ final class AsyncSemaphore: Sendable {
         state = NIOLockedValueBox(State(permits: permits))
     }
 
-    func wait() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let go = state.withLockedValue { s -> Bool in
-                if s.permits > 0 { s.permits -= 1; return true }
-                s.waiters.append(c)
-                return false
+    /// Takes a permit. Returns false (holding nothing) when the task was cancelled.
+    @discardableResult
+    func wait() async -> Bool {
+        let id = state.withLockedValue { s -> UInt64 in s.nextID += 1; return s.nextID }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                let now: Bool? = state.withLockedValue { s in
+                    if Task.isCancelled { return false }
+                    if s.permits > 0 { s.permits -= 1; return true }
+                    s.waiters.append((id, c))
+                    return nil
+                }
+                if let now { c.resume(returning: now) }
             }
-            if go { c.resume() }
+        } onCancel: {
+            let w = state.withLockedValue { s -> CheckedContinuation<Bool, Never>? in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: i).continuation
+            }
+            w?.resume(returning: false)
         }
     }
 
-    /// Takes every permit (waits for all holders to give theirs back).
-    func waitAll() async {
-        for _ in 0..<total { await wait() }
+    /// Takes every permit (waits for all holders to give theirs back). Returns false when
+    /// cancelled; the permits taken so far are given back.
+    @discardableResult
+    func waitAll() async -> Bool {
+        for n in 0..<total {
+            if await !wait() {
+                for _ in 0..<n { signal() }
+                return false
+            }
+        }
+        return true
     }
 
     func signalAll() {
@@ -304,10 +372,10 @@ final class AsyncSemaphore: Sendable {
     }
 
     func signal() {
-        let w = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+        let w = state.withLockedValue { s -> CheckedContinuation<Bool, Never>? in
             if s.waiters.isEmpty { s.permits += 1; return nil }
-            return s.waiters.removeFirst()
+            return s.waiters.removeFirst().continuation
         }
-        w?.resume()
+        w?.resume(returning: true)
     }
 }

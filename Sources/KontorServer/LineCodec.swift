@@ -28,7 +28,9 @@ struct LineDecoder: ByteToMessageDecoder {
         if let nl = view[searchStart...].firstIndex(of: UInt8(ascii: "\n")) {
             let length = nl - view.startIndex
             scanned = 0
-            if length > maxLength {
+            // The limit is on the line's content: a `\r` before the `\n` does not count.
+            let content = length > 0 && view[nl - 1] == UInt8(ascii: "\r") ? length - 1 : length
+            if content > maxLength {
                 failed = true
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
                 context.fireChannelRead(wrapInboundOut(.tooLong))
@@ -41,7 +43,8 @@ struct LineDecoder: ByteToMessageDecoder {
             return .continue
         }
         scanned = view.count
-        if view.count > maxLength {
+        // More than the limit plus room for "\r" and still no newline: too long.
+        if view.count > maxLength + 1 {
             failed = true
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             context.fireChannelRead(wrapInboundOut(.tooLong))

@@ -6,8 +6,10 @@ import NIOConcurrencyHelpers
 public final class ConnectionSession: Sendable {
     /// Per-instance connection number, for logs.
     public let id: UInt64
-    /// The peer address (`ip:port`), for logs and login throttling.
+    /// The peer (`ip:port`), for logs.
     public let peer: String
+    /// The peer's address without the port, for login throttling.
+    public let peerAddress: String
     let outbox: Outbox
 
     private struct Auth {
@@ -18,9 +20,10 @@ public final class ConnectionSession: Sendable {
     /// Set by `notify.subscribe`: the session wants live pushes.
     private let subscribed = NIOLockedValueBox(false)
 
-    init(id: UInt64, peer: String, maxQueuedPushes: Int) {
+    init(id: UInt64, peer: String, peerAddress: String, maxQueuedPushes: Int) {
         self.id = id
         self.peer = peer
+        self.peerAddress = peerAddress
         self.outbox = Outbox(maxQueuedPushes: maxQueuedPushes)
     }
 
@@ -57,10 +60,16 @@ public final class ConnectionSession: Sendable {
     public func takeLagging() -> Bool { outbox.takeLagging() }
 }
 
-/// A connection's outgoing lines. Responses are never dropped (their number is bounded
-/// by the in-flight request limit); pushes are bounded per session.
+/// A connection's outgoing lines. Responses are never dropped; their number is bounded
+/// because a request keeps its in-flight permit until its answer is written. Pushes are
+/// bounded per session and dropped (lagging) beyond it.
 final class Outbox: Sendable {
-    enum Item: Sendable { case response(String), push(String), close }
+    enum Item: Sendable {
+        /// An answer; `written` runs once it is on the socket (the request's permit).
+        case response(String, written: (@Sendable () -> Void)?)
+        case push(String)
+        case close
+    }
 
     private struct State {
         var queuedPushes = 0
@@ -78,8 +87,8 @@ final class Outbox: Sendable {
         (stream, continuation) = AsyncStream.makeStream(of: Item.self)
     }
 
-    func respond(_ line: String) {
-        continuation.yield(.response(line))
+    func respond(_ line: String, onWritten: (@Sendable () -> Void)? = nil) {
+        if case .terminated = continuation.yield(.response(line, written: onWritten)) { onWritten?() }
     }
 
     func push(_ line: String) -> Bool {

@@ -112,11 +112,14 @@ public struct CompanyRepository {
         try conn.query("\(Self.select) WHERE co.id = \(id) AND \(visibility.predicate(owner: "co.owner_id"))").first.map(Self.company)
     }
 
-    /// Whether a live company exists and is visible (for linking a contact to it).
+    /// Whether a live company exists and is visible, locking it for the caller's write
+    /// (linking a contact, a comment, a counterparty). The lock is `FOR NO KEY UPDATE`,
+    /// not `FOR SHARE`: every such write then touches the company row (its
+    /// `last_change_at` trigger), and two share locks that both upgrade deadlock.
     public func isLiveAndVisible(id: Int64, visibility: Visibility) throws -> Bool {
         try conn.query("""
             SELECT 1 FROM companies co WHERE co.id = \(id) AND co.deleted_at IS NULL AND \(visibility.predicate(owner: "co.owner_id"))
-            FOR SHARE OF co
+            FOR NO KEY UPDATE OF co
             """).count == 1
     }
 

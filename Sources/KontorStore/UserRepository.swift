@@ -94,21 +94,32 @@ public struct UserRepository {
     }
 
     /// Checks a password. Returns the user when it matches and the user is active.
-    /// Unknown logins still cost one bcrypt round, so timing does not tell them apart.
-    public func verify(login: String, password: String) throws -> User? {
+    ///
+    /// Every attempt costs one bcrypt round of `cost` (the configured cost), whether the
+    /// login exists, has no password (robots) or not, so timing does not tell them apart.
+    public func verify(login: String, password: String, cost: Int) throws -> User? {
         let row = try conn.query("""
             SELECT \(Self.columns),
                    (password_hash IS NOT NULL AND password_hash = crypt(\(password), password_hash)) AS ok
-            FROM users WHERE lower(login) = lower(\(login))
+            FROM users WHERE lower(login) = lower(\(login)) AND password_hash IS NOT NULL
             """).first
         guard let row else {
-            // Same work as a real check (cost 12 dummy hash).
-            _ = try conn.query("SELECT crypt(\(password), '$2a$12$C6UzMDM.H6dfI/f/IKxGhuQ5HjDBE7S7cJ8Dw5o2X1kqq3T1S3x/O')")
+            _ = try conn.query("SELECT crypt(\(password), gen_salt('bf', \(Int32(cost))))")
             return nil
         }
         guard try row.decode("ok", as: Bool.self) else { return nil }
         let u = try Self.user(row)
         return u.active ? u : nil
+    }
+
+    /// Serialises login attempts for one login and one peer address until the end of
+    /// the transaction, so that counting failures, checking and recording the failure
+    /// cannot be raced by parallel attempts. Takes the login's lock first, then the
+    /// peer's (one order everywhere: no deadlock).
+    public func lockLoginAttempts(login: String, peer: String) throws {
+        try conn.query("""
+            SELECT pg_advisory_xact_lock(1, hashtext(lower(\(login)))), pg_advisory_xact_lock(2, hashtext(\(peer)))
+            """)
     }
 
     // MARK: - failed logins
@@ -153,12 +164,14 @@ public struct UserRepository {
         return (try r.decode("session_id"), try Self.user(r), try r.decode("session_expires_at"))
     }
 
-    /// The user behind a live session id, or nil when revoked/expired.
-    public func sessionUser(sessionID: Int64, now: Date) throws -> User? {
-        try conn.query("""
-            SELECT \(Self.prefixed("u")) FROM sessions s JOIN users u ON u.id = s.user_id
+    /// The user behind a live session id and the session's expiry, or nil when revoked
+    /// or expired.
+    public func sessionUser(sessionID: Int64, now: Date) throws -> (user: User, expiresAt: Date)? {
+        guard let r = try conn.query("""
+            SELECT s.expires_at AS session_expires_at, \(Self.prefixed("u")) FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id = \(sessionID) AND s.revoked_at IS NULL AND s.expires_at > \(now)
-            """).first.map(Self.user)
+            """).first else { return nil }
+        return (try Self.user(r), try r.decode("session_expires_at"))
     }
 
     public func touchSession(id: Int64, now: Date) throws {
@@ -215,7 +228,7 @@ public struct UserRepository {
         guard let r = try conn.query("""
             SELECT t.id AS token_id, \(Self.prefixed("u"))
             FROM robot_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_hash = digest(\(token), 'sha256') AND t.revoked_at IS NULL
+            WHERE t.token_hash = digest(\(token), 'sha256') AND t.revoked_at IS NULL AND u.role = 'robot'
             """).first else { return nil }
         return (try r.decode("token_id"), try Self.user(r))
     }
@@ -223,7 +236,7 @@ public struct UserRepository {
     public func robotTokenUser(tokenID: Int64) throws -> User? {
         try conn.query("""
             SELECT \(Self.prefixed("u")) FROM robot_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.id = \(tokenID) AND t.revoked_at IS NULL
+            WHERE t.id = \(tokenID) AND t.revoked_at IS NULL AND u.role = 'robot'
             """).first.map(Self.user)
     }
 

@@ -14,15 +14,16 @@ public final class PostgresConnection: @unchecked Sendable {
     public let backendPID: Int32
 
     /// Default connection parameters that the caller's conninfo overrides.
-    static let defaultKeywords = ["connect_timeout", "fallback_application_name"]
-    static let defaultValues = ["5", "kontord"]
+    static let defaultKeywords = ["connect_timeout", "fallback_application_name", "keepalives", "keepalives_idle",
+                                  "keepalives_interval", "keepalives_count"]
+    static let defaultValues = ["5", "kontord", "1", "30", "10", "3"]
 
     /// Opens a connection.
     ///
     /// - Parameter conninfo: a libpq connection string (`host=... dbname=...`) or URI
     ///   (`postgresql://user@host:port/db?sslmode=require`), passed to libpq untouched;
-    ///   only `connect_timeout` (5 s) and `fallback_application_name` get defaults that the
-    ///   string overrides.
+    ///   only `connect_timeout` (5 s), `fallback_application_name` and TCP keepalives
+    ///   (probe after 30 s idle, every 10 s, 3 tries) get defaults that the string overrides.
     /// - Parameter sessionSetup: statements run right after connecting (e.g. `SET TIME ZONE`).
     /// - Throws: `PostgresError.unavailable` with libpq's message when the connection fails.
     public init(conninfo: String, sessionSetup: String? = "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'") throws {
@@ -186,7 +187,13 @@ public final class PostgresConnection: @unchecked Sendable {
             if !isBroken { try? execute(script: "ROLLBACK") }
             throw error
         }
-        try execute(script: "COMMIT")
+        do {
+            try execute(script: "COMMIT")
+        } catch PostgresError.unavailable(let m) {
+            // The connection broke while COMMIT was under way: it may or may not have
+            // committed. Say so, rather than "nothing happened, retry".
+            throw PostgresError.commitOutcomeUnknown(m)
+        }
         return value
     }
 

@@ -66,6 +66,9 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     /// The database could not be reached (connect failed, connection lost, pool cannot
     /// open a connection). Safe to retry later. The message is libpq's.
     case unavailable(String)
+    /// The connection was lost during `COMMIT`: the transaction may or may not have
+    /// committed. Check before repeating a non-idempotent write.
+    case commitOutcomeUnknown(String)
     /// No pooled connection became free within the pool's acquire timeout.
     case poolTimeout(seconds: Double)
     /// The pool was shut down.
@@ -90,6 +93,7 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unavailable(let m): return "database unavailable: \(m)"
+        case .commitOutcomeUnknown(let m): return "connection lost during COMMIT, outcome unknown: \(m)"
         case .poolTimeout(let s): return "no database connection became free within \(s) s"
         case .poolClosed: return "the connection pool is shut down"
         case .server(let e): return e.description

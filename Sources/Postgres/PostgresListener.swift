@@ -83,7 +83,18 @@ public final class PostgresListener: @unchecked Sendable {
         wake()
     }
 
-    /// Stops the thread and closes the connection; waits up to 5 s for it to finish.
+    /// Stops the thread and closes the connection; waits up to 5 s for it to finish,
+    /// without blocking the caller's thread.
+    public func shutdown() async {
+        state.withLockedValue { $0.stopped = true }
+        wake()
+        for _ in 0..<500 where thread != nil && !done.withLockedValue({ $0 }) {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    /// Stops the thread and closes the connection; blocks up to 5 s for it to finish.
+    /// From async code use `shutdown()`.
     public func stop() {
         state.withLockedValue { $0.stopped = true }
         wake()

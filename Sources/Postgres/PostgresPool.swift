@@ -22,12 +22,27 @@ public final class PostgresPool: Sendable {
         public var maxConnections: Int
         /// How long an acquire may wait for a free connection, in seconds.
         public var acquireTimeout: Double
+        /// Statements run on every new connection (session settings such as time zone
+        /// and timeouts).
+        public var sessionSetup: String
 
-        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 10) {
+        public init(conninfo: String, maxConnections: Int = 10, acquireTimeout: Double = 10,
+                    sessionSetup: String = PostgresPool.sessionSetup()) {
             self.conninfo = conninfo
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
+            self.sessionSetup = sessionSetup
         }
+    }
+
+    /// The session settings of pooled connections: UTC and ISO output (what the decoders
+    /// read), and limits so that no statement, lock wait or forgotten transaction can hold
+    /// a connection forever (SQLSTATE 57014 / 55P03 / 25P03 end it instead).
+    public static func sessionSetup(statementTimeout: Double = 30, lockTimeout: Double = 10, idleInTransaction: Double = 60) -> String {
+        func ms(_ s: Double) -> Int { Int((s * 1000).rounded()) }
+        return "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; "
+            + "SET statement_timeout = \(ms(statementTimeout)); SET lock_timeout = \(ms(lockTimeout)); "
+            + "SET idle_in_transaction_session_timeout = \(ms(idleInTransaction))"
     }
 
     private enum Grant {
@@ -76,7 +91,7 @@ public final class PostgresPool: Sendable {
                 switch grant {
                 case .connection(let c): conn = c
                 case .slot:
-                    do { conn = try PostgresConnection(conninfo: configuration.conninfo) } catch {
+                    do { conn = try PostgresConnection(conninfo: configuration.conninfo, sessionSetup: configuration.sessionSetup) } catch {
                         return (nil, .failure(error))
                     }
                 }
@@ -170,7 +185,7 @@ public final class PostgresPool: Sendable {
                 // A newcomer may have queued behind a free slot; hand it out.
                 dispatch()
                 Task { [weak self] in
-                    try? await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+                    try? await Task.sleep(nanoseconds: UInt64(min(timeout, 86_400) * 1_000_000_000))
                     self?.failWaiter(id, with: PostgresError.poolTimeout(seconds: timeout))
                 }
             }

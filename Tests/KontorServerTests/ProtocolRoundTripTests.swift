@@ -211,3 +211,31 @@ struct ProtocolRoundTripTests {
         await server.stop()
     }
 }
+
+@Suite("Who manages which accounts")
+struct AccountAdministrationTests {
+    @Test("a tech admin cannot create admins, reset sales passwords or edit sales accounts; may deactivate them")
+    func techAdminStaysOutOfSales() async throws {
+        let server = try await TestServer.start()
+        let boss = try await server.createUser("boss", role: .admin)
+        let olena = try await server.createUser("olena", role: .user, department: .development)
+        try await server.createUser("tech", role: .techAdmin)
+        let t = try await server.login("tech")
+        #expect(await errorKind { _ = try await t.call("user.create", ["login": "evil", "full_name": "E", "role": "admin", "password": "evil-pass-1"]) } == .forbidden)
+        #expect(await errorKind { _ = try await t.call("user.create", ["login": "sales2", "full_name": "S", "role": "user", "department": "service", "password": "pass-pass-1"]) } == .forbidden)
+        #expect(await errorKind { _ = try await t.call("user.set_password", ["id": .number(String(boss.id)), "password": "hijack-pass-1"]) } == .forbidden)
+        #expect(await errorKind { _ = try await t.call("user.set_password", ["id": .number(String(olena.id)), "password": "hijack-pass-1"]) } == .forbidden)
+        #expect(await errorKind { _ = try await t.call("user.update", ["id": .number(String(olena.id)), "version": 1, "role": "admin"]) } == .forbidden)
+        #expect(await errorKind { _ = try await t.call("user.update", ["id": .number(String(olena.id)), "version": 1, "full_name": "X"]) } == .forbidden)
+        // An employee leaving: the tech admin may switch the account off.
+        _ = try await t.call("user.update", ["id": .number(String(olena.id)), "version": 1, "active": false])
+        // Tech admins and robots are the tech admin's own world.
+        _ = try await t.call("user.create", ["login": "tech2", "full_name": "T2", "role": "tech_admin", "password": "tech-pass-12"])
+        _ = try await t.call("user.create", ["login": "pbx", "full_name": "PBX", "role": "robot"])
+        // And the admin cannot touch those.
+        let b = try await server.login("boss")
+        #expect(await errorKind { _ = try await b.call("user.create", ["login": "tech3", "full_name": "T3", "role": "tech_admin", "password": "tech-pass-12"]) } == .forbidden)
+        #expect(await errorKind { _ = try await b.call("user.set_password", ["id": 3, "password": "tech-pass-99"]) } == .forbidden)
+        await server.stop()
+    }
+}

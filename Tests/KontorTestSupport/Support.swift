@@ -291,12 +291,23 @@ public final class LocalCluster: Sendable {
 
     public var conninfo: String { "host=\(home.path)/var/pg/run port=\(port) dbname=kontor user=kontor" }
 
+    /// Creates and starts a cluster on a free port. A port found free can be taken by
+    /// someone else before PostgreSQL binds it, so a failed start is retried on another.
     public static func create() async throws -> LocalCluster {
-        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kontor-pg-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        let c = LocalCluster(home: base, port: try freePort())
-        try await c.run("start")
-        return c
+        var lastError: Error = PostgresError.client("no attempt")
+        for _ in 0..<3 {
+            let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kontor-pg-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+            let c = LocalCluster(home: base, port: try freePort())
+            do {
+                try await c.run("start")
+                return c
+            } catch {
+                lastError = error
+                await c.destroy()
+            }
+        }
+        throw lastError
     }
 
     private init(home: URL, port: Int) { self.home = home; self.port = port }

@@ -19,12 +19,13 @@ enum SessionHandlers {
         t.register("auth.login", SessionMethods.LoginParams.self) { ctx, p in try await login(ctx, p) }
 
         t.register("auth.token", SessionMethods.TokenParams.self) { ctx, p in
-            let peer = ctx.session.peer
+            let peer = ctx.session.peerAddress
             let app = ctx.app
             let now = ctx.now
-            // Throttled like passwords, per peer: a token is a secret too.
+            // Throttled like passwords, per peer address: a token is a secret too.
             let found: (id: Int64, user: User)? = try await app.transaction { conn in
                 let repo = UserRepository(conn)
+                try repo.lockLoginAttempts(login: "robot-token", peer: peer)
                 let since = now.addingTimeInterval(-app.configuration.loginWindow)
                 if try repo.recentFailures(login: "robot-token", peer: peer, since: since).peer >= app.configuration.maxFailuresPerPeer {
                     throw KontorError(.rateLimited, "too many failed logins from \(peer); wait and retry")
@@ -81,7 +82,7 @@ enum SessionHandlers {
             let keepSession = keep
             try await app.transaction { conn in
                 let repo = UserRepository(conn)
-                guard try repo.verify(login: me.login, password: p.currentPassword) != nil else {
+                guard try repo.verify(login: me.login, password: p.currentPassword, cost: app.configuration.bcryptCost) != nil else {
                     throw KontorError(.unauthenticated, "the current password is wrong")
                 }
                 try repo.setPassword(id: me.userID, password: p.newPassword, bcryptCost: app.configuration.bcryptCost,
@@ -139,9 +140,11 @@ enum SessionHandlers {
             return try await ctx.app.transaction { conn in
                 let repo = UserRepository(conn)
                 guard let target = try repo.get(id: p.id) else { throw KontorError.notFound("user \(p.id)") }
-                // Admins do not manage tech admins or robots.
-                if me.role == .admin, target.role == .techAdmin || target.role == .robot {
-                    throw KontorError.forbidden("only a tech admin manages \(target.role.rawValue) accounts")
+                let onlyActive = p.fullName == nil && p.role == nil && p.department.isAbsent && p.email.isAbsent
+                if !UserAdministration.mayManage(target.role, by: me.role)
+                    && !(onlyActive && UserAdministration.mayToggleActive(target.role, by: me.role)) {
+                    throw KontorError.forbidden("a \(me.role.rawValue) may not edit \(target.role.rawValue) accounts"
+                        + (me.role == .techAdmin ? " (only activate or deactivate them)" : ""))
                 }
                 let newRole = p.role ?? target.role
                 let newDept = p.department.change ?? target.department
@@ -164,7 +167,9 @@ enum SessionHandlers {
                 let repo = UserRepository(conn)
                 guard let target = try repo.get(id: p.id) else { throw KontorError.notFound("user \(p.id)") }
                 if target.role == .robot { throw KontorError.invalidParams("id", "robots log in with tokens, not passwords") }
-                if me.role == .admin, target.role == .techAdmin { throw KontorError.forbidden("only a tech admin manages tech admin accounts") }
+                guard UserAdministration.mayManage(target.role, by: me.role) else {
+                    throw KontorError.forbidden("a \(me.role.rawValue) may not set passwords of \(target.role.rawValue) accounts")
+                }
                 try repo.setPassword(id: p.id, password: p.password, bcryptCost: app.configuration.bcryptCost, keepSession: nil, now: now)
             }
             app.authCache.evict(payload: "u:\(p.id)")
@@ -209,17 +214,18 @@ enum SessionHandlers {
     static func login(_ ctx: RequestContext, _ p: SessionMethods.LoginParams) async throws -> SessionMethods.LoginResult {
         let app = ctx.app
         let cfg = app.configuration
-        let peer = ctx.session.peer.split(separator: ":").dropLast().joined(separator: ":")
+        let peer = ctx.session.peerAddress
         let now = ctx.now
         let token = TokenGenerator.make(prefix: "ks_")
         let expires = now.addingTimeInterval(cfg.sessionTTL)
         let outcome: Result<(User, Int64), KontorError> = try await app.transaction { conn in
             let repo = UserRepository(conn)
+            try repo.lockLoginAttempts(login: p.login, peer: peer)
             let counts = try repo.recentFailures(login: p.login, peer: peer, since: now.addingTimeInterval(-cfg.loginWindow))
             if counts.login >= cfg.maxFailuresPerLogin || counts.peer >= cfg.maxFailuresPerPeer {
                 return .failure(KontorError(.rateLimited, "too many failed logins; wait \(Int(cfg.loginWindow / 60)) minutes and retry"))
             }
-            guard let user = try repo.verify(login: p.login, password: p.password) else {
+            guard let user = try repo.verify(login: p.login, password: p.password, cost: cfg.bcryptCost) else {
                 try repo.recordFailure(login: p.login, peer: peer, now: now)
                 return .failure(KontorError(.unauthenticated, "wrong login or password, or the account is inactive"))
             }
@@ -232,10 +238,11 @@ enum SessionHandlers {
         return SessionMethods.LoginResult(sessionToken: token, expiresAt: expires, user: user)
     }
 
-    /// Admins create and promote sales users and admins; tech admins any role.
+    /// Admins create and promote sales users and admins; tech admins tech admins and
+    /// robots (see `UserAdministration`).
     static func checkMayAssign(role: Role, by me: Principal) throws {
-        if me.role == .admin, role == .techAdmin || role == .robot {
-            throw KontorError.forbidden("only a tech admin creates or assigns the role \(role.rawValue)")
+        guard UserAdministration.mayAssign(role, by: me.role) else {
+            throw KontorError.forbidden("a \(me.role.rawValue) may not create or assign the role \(role.rawValue)")
         }
     }
 
