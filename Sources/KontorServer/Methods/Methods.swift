@@ -5,12 +5,13 @@ enum Methods {
     static func registerAll(_ t: inout MethodTable) {
         SessionHandlers.register(&t)
         RecordHandlers.register(&t)
+        LeadHandlers.register(&t)
     }
 
     /// Long-running jobs of the instance (schedulers, dispatchers), run while serving.
     /// Add one line per family.
     static func backgroundJobs(_ app: App) -> [BackgroundJob] {
-        []
+        [LeadConfigHandlers.overdueJob(app)]
     }
 
     /// LISTEN channels and what to do with their payloads (may wake jobs). The payload ""
