@@ -162,6 +162,11 @@ public struct LeadSettings: Sendable, Codable, Equatable {
         self.waitThresholdsSeconds = waitThresholdsSeconds; self.roundRobinUserIDs = roundRobinUserIDs
     }
 
+    enum CodingKeys: String, CodingKey {
+        // `IDs` would read as `i_ds` on the wire.
+        case openLeadWindowSeconds, messageResponseSeconds, waitThresholdsSeconds, roundRobinUserIDs = "roundRobinUserIds"
+    }
+
     /// The values a fresh installation starts with.
     public static let defaults = LeadSettings(openLeadWindowSeconds: 86_400, messageResponseSeconds: 3_600,
                                               waitThresholdsSeconds: [1_200, 2_400, 7_200, 14_400], roundRobinUserIDs: [])
@@ -250,7 +255,8 @@ public struct Lead: Sendable, Codable, Equatable {
     public var waitingSeconds: Int?
     /// The largest configured threshold `waitingSeconds` is over (e.g. 7200), nil when under all.
     public var waitingOver: Int?
-    public var inquiries: Int
+    /// How many inquiries the lead has.
+    public var inquiryCount: Int
     public var version: Int
     public var createdAt: Date
     public var createdBy: Int64?
@@ -261,14 +267,14 @@ public struct Lead: Sendable, Codable, Equatable {
                 statusLabel: String, source: ContactSource, ownerID: Int64?, ownerName: String?, assignedBy: LeadAssignment,
                 summary: String?, templateID: Int64?, rejectReasonCode: String?, rejectReasonLabel: String?, rejectReasonText: String?,
                 lastInquiryAt: Date, statusChangedAt: Date, closedAt: Date?, waitingSince: Date?, waitingSeconds: Int?,
-                waitingOver: Int?, inquiries: Int, version: Int, createdAt: Date, createdBy: Int64?, updatedAt: Date, updatedBy: Int64?) {
+                waitingOver: Int?, inquiryCount: Int, version: Int, createdAt: Date, createdBy: Int64?, updatedAt: Date, updatedBy: Int64?) {
         self.id = id; self.contactID = contactID; self.contactName = contactName; self.companyID = companyID
         self.companyName = companyName; self.status = status; self.statusLabel = statusLabel; self.source = source
         self.ownerID = ownerID; self.ownerName = ownerName; self.assignedBy = assignedBy; self.summary = summary
         self.templateID = templateID; self.rejectReasonCode = rejectReasonCode; self.rejectReasonLabel = rejectReasonLabel
         self.rejectReasonText = rejectReasonText; self.lastInquiryAt = lastInquiryAt; self.statusChangedAt = statusChangedAt
         self.closedAt = closedAt; self.waitingSince = waitingSince; self.waitingSeconds = waitingSeconds
-        self.waitingOver = waitingOver; self.inquiries = inquiries; self.version = version; self.createdAt = createdAt
+        self.waitingOver = waitingOver; self.inquiryCount = inquiryCount; self.version = version; self.createdAt = createdAt
         self.createdBy = createdBy; self.updatedAt = updatedAt; self.updatedBy = updatedBy
     }
 }

@@ -92,7 +92,7 @@ public struct LeadRepository {
                l.template_id, l.reject_reason_code, rr.label AS reject_reason_label, l.reject_reason_text, l.last_inquiry_at,
                l.status_changed_at, l.closed_at, w.waiting_since,
                floor(extract(epoch FROM (\(now)::timestamptz - w.waiting_since)))::bigint AS waiting_seconds,
-               (SELECT count(*) FROM inquiries i2 WHERE i2.lead_id = l.id) AS inquiries,
+               (SELECT count(*) FROM inquiries i2 WHERE i2.lead_id = l.id) AS inquiry_count,
                l.version, l.created_at, l.created_at::text AS created_at_key, l.created_by, l.updated_at, l.updated_by
         FROM leads l
         JOIN contacts c ON c.id = l.contact_id
@@ -120,7 +120,7 @@ public struct LeadRepository {
                     rejectReasonText: try r.decode("reject_reason_text", as: String?.self), lastInquiryAt: try r.decode("last_inquiry_at"),
                     statusChangedAt: try r.decode("status_changed_at"), closedAt: try r.decode("closed_at", as: Date?.self),
                     waitingSince: try r.decode("waiting_since", as: Date?.self), waitingSeconds: waiting,
-                    waitingOver: waiting.flatMap { w in thresholds.last { w > $0 } }, inquiries: try r.decode("inquiries"),
+                    waitingOver: waiting.flatMap { w in thresholds.last { w > $0 } }, inquiryCount: try r.decode("inquiry_count"),
                     version: try r.decode("version"), createdAt: try r.decode("created_at"), createdBy: try r.decode("created_by", as: Int64?.self),
                     updatedAt: try r.decode("updated_at"), updatedBy: try r.decode("updated_by", as: Int64?.self))
     }
@@ -270,7 +270,7 @@ public struct LeadRepository {
             INSERT INTO leads (contact_id, status, source, owner_id, assigned_by, summary, template_id, last_inquiry_at, status_changed_at,
                                closed_at, created_at, created_by, created_period, updated_at, updated_by)
             VALUES (\(d.contactID), \(d.status), \(d.source), \(d.ownerID), \(d.assignedBy), \(d.summary), \(d.templateID), \(d.lastInquiryAt),
-                    \(stamp.at), NULL, \(stamp.at), \(stamp.actorID), \(periodSQL("\(stamp.at)::timestamptz", zone: zone)), \(stamp.at), \(stamp.actorID))
+                    \(stamp.at), NULL, \(stamp.at), \(stamp.actorID), \(periodSQL("\(d.lastInquiryAt)::timestamptz", zone: zone)), \(stamp.at), \(stamp.actorID))
             RETURNING id
             """).one().decode("id")
         try writeHistory(id, from: nil, to: d.status, cause: .created, inquiryID: inquiryID, stamp: stamp)

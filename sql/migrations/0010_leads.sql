@@ -139,7 +139,8 @@ CREATE TABLE leads (
     version             integer NOT NULL DEFAULT 1,
     created_at          timestamptz NOT NULL,
     created_by          bigint REFERENCES users(id),
-    -- First day of created_at's month in the business time zone.
+    -- First day of the month (business time zone) of its first inquiry's reception, or
+    -- of its creation for leads made by hand.
     created_period      date NOT NULL,
     updated_at          timestamptz NOT NULL,
     updated_by          bigint REFERENCES users(id),

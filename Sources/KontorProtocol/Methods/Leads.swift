@@ -410,6 +410,11 @@ public enum LeadMethods {
         public var messageResponseSeconds: Int?
         public var waitThresholdsSeconds: [Int]?
         public var roundRobinUserIDs: [Int64]?
+
+        enum CodingKeys: String, CodingKey {
+            case openLeadWindowSeconds, messageResponseSeconds, waitThresholdsSeconds, roundRobinUserIDs = "roundRobinUserIds"
+        }
+
         public init(openLeadWindowSeconds: Int? = nil, messageResponseSeconds: Int? = nil, waitThresholdsSeconds: [Int]? = nil,
                     roundRobinUserIDs: [Int64]? = nil) {
             self.openLeadWindowSeconds = openLeadWindowSeconds; self.messageResponseSeconds = messageResponseSeconds
