@@ -474,8 +474,15 @@ struct LeadIngestTests {
             let robot = try await w.robot()
             let t = Date(timeIntervalSince1970: 1_790_000_000)
             w.server.clock.set(t.addingTimeInterval(5))
-            let r = try await robot.ingest(simpleMail("<a1@firma.ua>", from: "buyer@firma.ua", at: t))
+            var mail = simpleMail("<a1@firma.ua>", from: "buyer@firma.ua", at: t)
+            mail.attachments = [IngestMethods.Attachment(name: "Cromwell.png", contentType: "image/png", size: 1024),
+                                IngestMethods.Attachment(name: nil, contentType: "application/octet-stream", size: 0)]
+            let r = try await robot.ingest(mail)
             #expect(r.contactID == known.id)
+            let stored = try await w.dev.call("message.get", ["id": num(r.messageID)])
+            #expect(stored["attachments"]?[0]?["name"] == "Cromwell.png")
+            #expect(stored["attachments"]?[0]?["size"]?.int == 1024)
+            #expect(stored["attachments"]?[1]?["name"] == .null)
             #expect(try await w.lead(r.leadID)["owner_id"]?.int64Value == w.devUser.id)
             // The webflow sample's address is not one: the sender is kept on the message, the contact gets the name.
             let form = try Samples.json("webform/webflow_form_submission.json")
@@ -501,5 +508,44 @@ struct LeadIngestTests {
             #expect(inq["inquiries"]?[0]?["response_seconds"]?.int == 600)
             await robot.close()
         }
+    }
+}
+
+@Suite("Leads: the overdue sweep across instances")
+struct LeadSweepTests {
+    @Test("two kontord instances sweeping one database mark each unanswered message once")
+    func twoInstances() async throws {
+        let db = try await TestDatabase.create()
+        let a = try await TestServer.start(database: db)
+        let b = try await TestServer.start(database: db)
+        do {
+            let robot = try await a.robot()
+            let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+            for s in [a, b] { s.clock.set(t0) }
+            for i in 0..<25 {
+                _ = try await robot.ingest(simpleMail("sweep-\(i)", from: "sweep\(i)@example.org", at: t0.addingTimeInterval(Double(i))))
+            }
+            for s in [a, b] { s.clock.set(t0.addingTimeInterval(2 * 3600)) }
+            let ja = try #require(a.server.job("leads.overdue"))
+            let jb = try #require(b.server.job("leads.overdue"))
+            async let ra: Void = ja.runNow()
+            async let rb: Void = jb.runNow()
+            _ = await (ra, rb)
+            let (history, overdue, marked) = try await db.with { conn in
+                (try conn.query("SELECT count(*) AS n FROM lead_status_history WHERE cause = 'message_unanswered'").one().decode("n", as: Int.self),
+                 try conn.query("SELECT count(*) AS n FROM leads WHERE status = 'overdue_identification'").one().decode("n", as: Int.self),
+                 try conn.query("SELECT count(*) AS n FROM inquiries WHERE overdue_at IS NOT NULL").one().decode("n", as: Int.self))
+            }
+            #expect(history == 25)
+            #expect(overdue == 25)
+            #expect(marked == 25)
+            await robot.close()
+        } catch {
+            await a.stop(dropDatabase: false)
+            await b.stop()
+            throw error
+        }
+        await a.stop(dropDatabase: false)
+        await b.stop()
     }
 }
