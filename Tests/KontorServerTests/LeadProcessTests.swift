@@ -335,3 +335,18 @@ struct LeadProcessTests {
         }
     }
 }
+
+@Suite("Leads: the protocol reference")
+struct LeadDocsTests {
+    @Test("every ingestion and lead method is documented in docs/PROTOCOL.md with its parameters")
+    func documented() throws {
+        let doc = try String(contentsOf: TestEnvironment.projectRoot.appendingPathComponent("docs/PROTOCOL.md"), encoding: .utf8)
+        let headings = doc.split(separator: "\n").filter { $0.hasPrefix("#### ") }
+        for m in IngestMethods.catalogue + LeadMethods.catalogue {
+            #expect(headings.contains { $0.contains("`\(m.name)`") }, "no heading for \(m.name)")
+            for p in m.paramNames {
+                #expect(doc.contains("`\(p)`"), "\(m.name): parameter \(p) is not described")
+            }
+        }
+    }
+}
