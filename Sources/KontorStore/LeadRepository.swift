@@ -202,16 +202,26 @@ public struct LeadRepository {
     // MARK: - Ingestion support
 
     /// Locks a contact so that inquiries of one contact are attached one at a time (two
-    /// calls from one client at once make one lead). Returns the contact's owner (when
-    /// an active sales user or admin) and whether it is live; nil when it does not exist.
-    public func lockContact(_ id: Int64) throws -> (ownerID: Int64?, live: Bool)? {
-        guard let r = try conn.query("""
-            SELECT c.deleted_at IS NULL AS live,
-                   CASE WHEN u.active AND u.role IN ('user', 'admin') THEN c.owner_id END AS owner_id
-            FROM contacts c LEFT JOIN users u ON u.id = c.owner_id
-            WHERE c.id = \(id) FOR NO KEY UPDATE OF c
-            """).first else { return nil }
-        return (try r.decode("owner_id", as: Int64?.self), try r.decode("live"))
+    /// calls from one client at once make one lead). A contact merged meanwhile is
+    /// followed to the card it was merged into.
+    /// - Returns: the contact locked, its owner (when an active sales user or admin) and
+    ///   whether it is live; nil when it does not exist.
+    public func lockContact(_ id: Int64) throws -> (id: Int64, ownerID: Int64?, live: Bool)? {
+        var current = id
+        for _ in 0..<10 {
+            guard let r = try conn.query("""
+                SELECT c.deleted_at IS NULL AS live, c.merged_into_id,
+                       CASE WHEN u.active AND u.role IN ('user', 'admin') THEN c.owner_id END AS owner_id
+                FROM contacts c LEFT JOIN users u ON u.id = c.owner_id
+                WHERE c.id = \(current) FOR NO KEY UPDATE OF c
+                """).first else { return nil }
+            if let next = try r.decode("merged_into_id", as: Int64?.self) {
+                current = next
+                continue
+            }
+            return (current, try r.decode("owner_id", as: Int64?.self), try r.decode("live"))
+        }
+        return nil
     }
 
     /// The contact's open lead whose latest inquiry is at or after `since` (the most

@@ -394,9 +394,9 @@ enum LeadHandlers {
             } else {
                 throw KontorError.invalidParams("contact_id", "give exactly one of contact_id, lead_id")
             }
-            _ = try leads.lockContact(contactID)
+            let locked = try leads.lockContact(contactID)?.id ?? contactID
             let service = try LeadService(conn, app: app, stamp: stamp)
-            let done = try service.respond(contactID: contactID, at: at, by: me.userID, kind: .manual, cause: .response,
+            let done = try service.respond(contactID: locked, at: at, by: me.userID, kind: .manual, cause: .response,
                                            alsoLeads: p.leadID.map { [$0] } ?? [])
             var message: ChannelMessage?
             if let text, channel != .phone {
@@ -405,8 +405,8 @@ enum LeadHandlers {
                                          sender: MessageParty(email: nil, phone: nil, messengerID: nil, username: nil, name: nil), recipient: nil,
                                          subject: subject, text: text, receivedAt: at, threadID: nil, attachments: [], managerID: me.userID, raw: nil)
                 if let mid = try messages.claim(draft, stamp: stamp) {
-                    let leadID = try p.leadID ?? leads.latestOpenLead(contactID: contactID)
-                    try messages.link(mid, IngestOutcome(recordID: mid, contactID: contactID, inquiryID: nil, leadID: leadID, leadStatus: nil))
+                    let leadID = try p.leadID ?? leads.latestOpenLead(contactID: locked)
+                    try messages.link(mid, IngestOutcome(recordID: mid, contactID: locked, inquiryID: nil, leadID: leadID, leadStatus: nil))
                     message = try messages.get(id: mid, visibility: vis)?.message
                 }
             }

@@ -72,7 +72,9 @@ struct LeadService {
                     createdContact = made.assignee != nil
                 }
             }
-            if let cid = contactID, state.direction == .inbound, let owner = try leads.lockContact(cid) {
+            if let found = contactID, state.direction == .inbound, let owner = try leads.lockContact(found) {
+                let cid = owner.id
+                contactID = cid
                 let lead: LockedLead
                 if let iid = inquiryID, let lid = leadID, let l = try leads.lock(lid) {
                     // A later leg of a call we know: the call may have started earlier than we thought.
@@ -116,9 +118,10 @@ struct LeadService {
                         }
                     }
                 }
-            } else if let cid = contactID, state.direction == .outbound {
+            } else if let found = contactID, state.direction == .outbound, let locked = try leads.lockContact(found) {
+                let cid = locked.id
+                contactID = cid
                 if state.answered {
-                    _ = try leads.lockContact(cid)
                     _ = try respond(contactID: cid, at: state.answeredAt ?? state.startedAt, by: state.answeredBy ?? state.anyManager,
                                     kind: .callOutbound, cause: .response, alsoLeads: [])
                 }
@@ -187,7 +190,9 @@ struct LeadService {
                 contactID = made.id
                 pending = made.assignee
             }
-            if let cid = contactID, let owner = try leads.lockContact(cid) {
+            if let found = contactID, let owner = try leads.lockContact(found) {
+                let cid = owner.id
+                contactID = cid
                 let lead: LockedLead
                 if let open = try leads.openLead(contactID: cid, since: m.receivedAt.addingTimeInterval(-Double(settings.openLeadWindowSeconds))) {
                     lead = open
@@ -208,9 +213,9 @@ struct LeadService {
                 leadID = lead.id
             }
         } else {
-            contactID = try findRecipient(m)
-            if let cid = contactID {
-                _ = try leads.lockContact(cid)
+            if let found = try findRecipient(m), let locked = try leads.lockContact(found) {
+                let cid = locked.id
+                contactID = cid
                 _ = try respond(contactID: cid, at: m.receivedAt, by: m.managerID, kind: .messageOutbound, cause: .response, alsoLeads: [])
                 leadID = try leads.latestOpenLead(contactID: cid)
             }
