@@ -511,6 +511,50 @@ struct LeadIngestTests {
     }
 }
 
+extension LeadIngestTests {
+    @Test("the Twilio and FreeSWITCH samples: an outbound call to a stranger and a call between two extensions make no contact")
+    func otherTelephonySamples() async throws {
+        try await withWorld(Self.otherTelephonySamplesBody)
+    }
+
+    static func otherTelephonySamplesBody(_ w: RecordWorld) async throws {
+        let robot = try await w.robot()
+        // Twilio status callback (form-encoded).
+        let form = try String(contentsOf: Samples.url("telephony/twilio_status_callback_completed.form.txt"), encoding: .utf8)
+        var q: [String: String] = [:]
+        for item in URLComponents(string: "?" + form.trimmingCharacters(in: .whitespacesAndNewlines))?.queryItems ?? [] { q[item.name] = item.value }
+        let fmt = DateFormatter()
+        fmt.locale = Locale(identifier: "en_US_POSIX")
+        fmt.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        let ended = try #require(fmt.date(from: q["Timestamp"] ?? ""))
+        let talk = Int(q["CallDuration"] ?? "0") ?? 0
+        let twilio = try await robot.ingest(IngestMethods.CallIngestParams(
+            externalID: q["CallSid"] ?? "?", provider: "twilio", direction: .outbound, remoteNumber: q["To"], ourNumber: q["From"],
+            startedAt: ended.addingTimeInterval(-Double(talk)), answeredAt: ended.addingTimeInterval(-Double(talk)), endedAt: ended,
+            talkSeconds: q["CallStatus"] == "completed" ? talk : 0, disposition: q["CallStatus"],
+            raw: .object(q.mapValues { .string($0) })))
+        #expect(twilio.contactID == nil && twilio.leadID == nil && twilio.inquiryID == nil)
+        let call = try await w.admin.call("call.get", ["id": num(twilio.callID)])
+        #expect(call["kind"] == "outgoing_answered")
+        #expect(call["remote_number"] == "+551135550112")
+        #expect(call["legs"]?[0]?["raw"]?["CalledCity"] == "São Paulo")
+        #expect(try await w.dev.call("call.list", [:])["total"]?.int == 0, "a call without a contact is for admins")
+        // FreeSWITCH JSON CDR of a bridged call between extensions 1001 and 1002.
+        let cdr = try Samples.json("telephony/freeswitch_mod_json_cdr_answered.json")
+        let v = cdr["variables"]
+        func epoch(_ k: String) -> Date? { Samples.text(v?[k]).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
+        let fs = try await robot.ingest(IngestMethods.CallIngestParams(
+            externalID: Samples.text(v?["uuid"]) ?? "?", provider: "freeswitch", linkedID: Samples.text(v?["call_uuid"]), direction: .internal,
+            remoteNumber: Samples.text(v?["sip_to_user"]), ourNumber: Samples.text(v?["sip_from_user"]), managerLine: Samples.text(v?["sip_from_user"]),
+            startedAt: try #require(epoch("start_epoch")), answeredAt: epoch("answer_epoch"), endedAt: epoch("end_epoch"),
+            talkSeconds: Int(Samples.text(v?["billsec"]) ?? "0") ?? 0, disposition: Samples.text(v?["hangup_cause"]), raw: cdr))
+        #expect(fs.contactID == nil && fs.leadID == nil)
+        #expect(try await w.admin.call("call.get", ["id": num(fs.callID)])["kind"] == "internal")
+        #expect(try await w.count("contacts") == 0)
+        await robot.close()
+    }
+}
+
 @Suite("Leads: the overdue sweep across instances")
 struct LeadSweepTests {
     @Test("two kontord instances sweeping one database mark each unanswered message once")
