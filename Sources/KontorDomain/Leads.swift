@@ -209,6 +209,7 @@ public struct LeadSettings: Sendable, Codable, Equatable {
 /// text is a plausible phone number (`044 555 01 00` → `+380445550100`), otherwise the
 /// text lower-cased without whitespace (an extension `901`, a SIP peer `pjsip/client1`).
 public enum LineKey {
+    /// The key of `raw`, nil when it is empty or longer than 100 characters.
     public static func make(_ raw: String?, normalizer: PhoneNormalizer) -> String? {
         guard let raw else { return nil }
         let trimmed = raw.unicodeScalars.filter { !$0.properties.isWhitespace && $0.properties.generalCategory != .control }
@@ -223,29 +224,41 @@ public enum LineKey {
 
 /// A lead: the unit of work made for an inquiry, or by hand from a contact card.
 public struct Lead: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
+    /// The contact it concerns.
     public var contactID: Int64
     /// The contact's display name.
     public var contactName: String?
     /// The contact's company (after qualification: the company it was linked to).
     public var companyID: Int64?
+    /// The company's name (null when the caller may not see it).
     public var companyName: String?
+    /// The stable status code.
     public var status: LeadStatus
     /// The status's configured label (display only).
     public var statusLabel: String
     /// The channel it came through (`phone`, `email`, `telegram`, ..., `manual`).
     public var source: ContactSource
+    /// The owner (the manager responsible).
     public var ownerID: Int64?
+    /// The owner's full name.
     public var ownerName: String?
+    /// How the owner was chosen.
     public var assignedBy: LeadAssignment
     /// What the client wants, in a line (by hand or from a template).
     public var summary: String?
+    /// The template it was made from.
     public var templateID: Int64?
+    /// Why it was rejected (a code of `lead_rejection_reasons`).
     public var rejectReasonCode: String?
+    /// The reason's label.
     public var rejectReasonLabel: String?
+    /// The free text given with the reason.
     public var rejectReasonText: String?
     /// The latest inquiry attached (or the creation): the open-lead window runs from it.
     public var lastInquiryAt: Date
+    /// When the status last changed.
     public var statusChangedAt: Date
     /// When it was qualified or rejected; nil while open.
     public var closedAt: Date?
@@ -257,10 +270,15 @@ public struct Lead: Sendable, Codable, Equatable {
     public var waitingOver: Int?
     /// How many inquiries the lead has.
     public var inquiryCount: Int
+    /// Optimistic-concurrency version; changes send the one they read.
     public var version: Int
+    /// When it was made (server clock).
     public var createdAt: Date
+    /// Who made it (a robot for ingested records).
     public var createdBy: Int64?
+    /// The last change.
     public var updatedAt: Date
+    /// Who changed it last.
     public var updatedBy: Int64?
 
     public init(id: Int64, contactID: Int64, contactName: String?, companyID: Int64?, companyName: String?, status: LeadStatus,
@@ -281,17 +299,25 @@ public struct Lead: Sendable, Codable, Equatable {
 
 /// One status change of a lead: who, when, from, to and why.
 public struct LeadHistoryEntry: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
     /// nil for the lead's creation.
     public var fromStatus: LeadStatus?
+    /// The status after.
     public var toStatus: LeadStatus
+    /// Why it changed.
     public var cause: LeadCause
+    /// When (server clock).
     public var at: Date
+    /// Who (nil: the system, e.g. the overdue sweep).
     public var actorID: Int64?
+    /// The actor's full name.
     public var actorName: String?
     /// The protocol method or job that made the change.
     public var method: String
+    /// The rejection reason, for rejections.
     public var reasonCode: String?
+    /// The free text of a rejection.
     public var reasonText: String?
     /// The inquiry that caused it, when one did.
     public var inquiryID: Int64?
@@ -306,8 +332,11 @@ public struct LeadHistoryEntry: Sendable, Codable, Equatable {
 /// The first task a lead template asks for; issue 5 (tasks) turns it into a task and
 /// sets `taskID`.
 public struct LeadFirstTask: Sendable, Codable, Equatable {
+    /// What to do.
     public var title: String
+    /// When it is due.
     public var dueAt: Date?
+    /// Who is to do it (the lead owner).
     public var assigneeID: Int64?
     /// Set once the task exists.
     public var taskID: Int64?
@@ -318,20 +347,33 @@ public struct LeadFirstTask: Sendable, Codable, Equatable {
 
 /// An incoming communication (a call or a message) with its response time.
 public struct Inquiry: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
+    /// The lead it belongs to.
     public var leadID: Int64
+    /// The lead's status now.
     public var leadStatus: LeadStatus
     /// The lead's owner: the manager responsible for answering.
     public var ownerID: Int64?
+    /// The owner's full name.
     public var ownerName: String?
+    /// The contact it concerns.
     public var contactID: Int64
+    /// The contact's display name (null when the caller may not see the contact).
     public var contactName: String?
+    /// The channel it came through.
     public var source: ContactSource
+    /// What kind of record.
     public var kind: InquiryKind
+    /// When it was received (the event time the robot reported).
     public var receivedAt: Date
+    /// When it got its first response.
     public var firstResponseAt: Date?
+    /// Who responded first (nil when unknown, e.g. an answered call without a known line).
     public var firstResponseBy: Int64?
+    /// The responder's full name.
     public var firstResponseByName: String?
+    /// How it was answered first.
     public var firstResponseKind: ResponseKind?
     /// `firstResponseAt - receivedAt` in seconds.
     public var responseSeconds: Int?
@@ -358,29 +400,47 @@ public struct Inquiry: Sendable, Codable, Equatable {
 
 /// A logical call: every leg (record) a provider sent for it, grouped by linked id.
 public struct Call: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
+    /// The telephony provider (`binotel`, `asterisk`, ...).
     public var provider: String
     /// The linked id shared by the legs (or the only leg's external id).
     public var callKey: String
+    /// Relative to us.
     public var direction: CommDirection
+    /// What kind of record.
     public var kind: CallKind
     /// Talk time > 0 on any leg.
     public var answered: Bool
+    /// The client's number as the provider wrote it.
     public var remoteNumber: String?
+    /// Our number (DID, line) involved.
     public var ourNumber: String?
+    /// The contact it concerns.
     public var contactID: Int64?
+    /// The contact's display name (null when the caller may not see the contact).
     public var contactName: String?
+    /// The inquiry it made or joined.
     public var inquiryID: Int64?
+    /// The lead it belongs to.
     public var leadID: Int64?
     /// Who took the call (answered calls), who it rang for or who dialled.
     public var managerID: Int64?
+    /// The manager's full name.
     public var managerName: String?
+    /// When it started.
     public var startedAt: Date
+    /// When it was answered.
     public var answeredAt: Date?
+    /// When it ended.
     public var endedAt: Date?
+    /// Seconds of conversation.
     public var talkSeconds: Int
+    /// Seconds before the answer (or the hang-up).
     public var waitSeconds: Int?
+    /// Where the recording is.
     public var recordingURL: String?
+    /// How many records (legs) the provider sent for it.
     public var legs: Int
 
     public init(id: Int64, provider: String, callKey: String, direction: CommDirection, kind: CallKind, answered: Bool, remoteNumber: String?,
@@ -397,22 +457,39 @@ public struct Call: Sendable, Codable, Equatable {
 
 /// One record (leg) of a call as the provider sent it.
 public struct CallLeg: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
+    /// The provider's or channel's id of it.
     public var externalID: String
+    /// The id its legs share.
     public var linkedID: String?
+    /// Relative to us.
     public var direction: CommDirection
+    /// The client's number as the provider wrote it.
     public var remoteNumber: String?
+    /// Our number (DID, line) involved.
     public var ourNumber: String?
+    /// The internal line (extension, SIP peer) as the provider wrote it.
     public var managerLine: String?
+    /// The Kontor login the provider named.
     public var managerLogin: String?
+    /// The manager resolved from the login or the line.
     public var managerID: Int64?
+    /// When it started.
     public var startedAt: Date
+    /// When it was answered.
     public var answeredAt: Date?
+    /// When it ended.
     public var endedAt: Date?
+    /// Seconds of conversation.
     public var talkSeconds: Int
+    /// Seconds before the answer (or the hang-up).
     public var waitSeconds: Int?
+    /// The provider's final status, as given.
     public var disposition: String?
+    /// Where the recording is.
     public var recordingURL: String?
+    /// When the robot delivered it (server clock).
     public var ingestedAt: Date
 
     public init(id: Int64, externalID: String, linkedID: String?, direction: CommDirection, remoteNumber: String?, ourNumber: String?,
@@ -427,10 +504,15 @@ public struct CallLeg: Sendable, Codable, Equatable {
 
 /// Who wrote a message, as the channel told.
 public struct MessageParty: Sendable, Codable, Equatable {
+    /// An e-mail address, as written.
     public var email: String?
+    /// A phone number, as written.
     public var phone: String?
+    /// The channel's user id (a string: ids beyond 2^53 stay exact).
     public var messengerID: String?
+    /// The public user name.
     public var username: String?
+    /// A name.
     public var name: String?
     public init(email: String?, phone: String?, messengerID: String?, username: String?, name: String?) {
         self.email = email; self.phone = phone; self.messengerID = messengerID; self.username = username; self.name = name
@@ -439,34 +521,53 @@ public struct MessageParty: Sendable, Codable, Equatable {
 
 /// An attachment's description (the content is not stored).
 public struct MessageAttachment: Sendable, Codable, Equatable {
+    /// A name.
     public var name: String?
+    /// The MIME type.
     public var contentType: String?
+    /// Bytes.
     public var size: Int
     public init(name: String?, contentType: String?, size: Int) { self.name = name; self.contentType = contentType; self.size = size }
 }
 
 /// An e-mail, messenger, social or site-form message (or a reply recorded by hand).
 public struct ChannelMessage: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
     /// `email`, `telegram`, `viber`, `facebook`, `instagram`, `site` (and `phone` for a
     /// reply recorded by hand over the phone).
     public var channel: ContactSource
+    /// The provider's or channel's id of it.
     public var externalID: String?
+    /// Relative to us.
     public var direction: CommDirection
+    /// The contact it concerns.
     public var contactID: Int64?
+    /// The contact's display name (null when the caller may not see the contact).
     public var contactName: String?
+    /// The inquiry it made or joined.
     public var inquiryID: Int64?
+    /// The lead it belongs to.
     public var leadID: Int64?
+    /// Who wrote it.
     public var sender: MessageParty
+    /// Our address, bot or form that received it (for outbound: the client).
     public var recipient: String?
+    /// The subject.
     public var subject: String?
+    /// The plain text.
     public var text: String
+    /// When it was received (the event time the robot reported).
     public var receivedAt: Date
+    /// The conversation it belongs to.
     public var threadID: String?
+    /// Attachment descriptions (contents are not stored).
     public var attachments: [MessageAttachment]
     /// For outbound messages: who wrote it.
     public var managerID: Int64?
+    /// The manager's full name.
     public var managerName: String?
+    /// When it was made (server clock).
     public var createdAt: Date
 
     public init(id: Int64, channel: ContactSource, externalID: String?, direction: CommDirection, contactID: Int64?, contactName: String?,
@@ -481,8 +582,11 @@ public struct ChannelMessage: Sendable, Codable, Equatable {
 
 /// A status code with its configured label.
 public struct LeadStatusLabel: Sendable, Codable, Equatable {
+    /// The stable code.
     public var code: LeadStatus
+    /// The label people see.
     public var label: String
+    /// Sort order.
     public var position: Int
     public init(code: LeadStatus, label: String, position: Int) { self.code = code; self.label = label; self.position = position }
 }
@@ -491,12 +595,15 @@ public struct LeadStatusLabel: Sendable, Codable, Equatable {
 public struct RejectionReason: Sendable, Codable, Equatable {
     /// Stable code (`wrong_department`); never changes once made.
     public var code: String
+    /// The label people see.
     public var label: String
     /// The free text is required with this reason (e.g. `other`).
     public var textRequired: Bool
     /// Inactive reasons stay on old leads but cannot be chosen.
     public var active: Bool
+    /// Sort order.
     public var position: Int
+    /// Optimistic-concurrency version; changes send the one they read.
     public var version: Int
     public init(code: String, label: String, textRequired: Bool, active: Bool, position: Int, version: Int) {
         self.code = code; self.label = label; self.textRequired = textRequired; self.active = active; self.position = position; self.version = version
@@ -505,16 +612,25 @@ public struct RejectionReason: Sendable, Codable, Equatable {
 
 /// A template for leads made by hand: default source, owner, summary and first task.
 public struct LeadTemplate: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
+    /// A name.
     public var name: String
+    /// The channel it came through.
     public var source: ContactSource
+    /// The owner (the manager responsible).
     public var ownerID: Int64?
+    /// The owner's full name.
     public var ownerName: String?
+    /// What the client wants, in a line.
     public var summary: String?
+    /// The first task a lead from this template gets.
     public var firstTaskTitle: String?
     /// The first task is due this many minutes after the lead is made; nil = no due time.
     public var firstTaskDueMinutes: Int?
+    /// Whether it can be used.
     public var active: Bool
+    /// Optimistic-concurrency version; changes send the one they read.
     public var version: Int
     public init(id: Int64, name: String, source: ContactSource, ownerID: Int64?, ownerName: String?, summary: String?, firstTaskTitle: String?,
                 firstTaskDueMinutes: Int?, active: Bool, version: Int) {
@@ -526,14 +642,19 @@ public struct LeadTemplate: Sendable, Codable, Equatable {
 /// One of our lines: a number of ours (never made into a contact) or an internal line
 /// (extension, SIP peer), optionally belonging to a manager.
 public struct PhoneLine: Sendable, Codable, Equatable {
+    /// The record id.
     public var id: Int64
     /// As entered.
     public var line: String
     /// How it is matched (see `LineKey`).
     public var key: String
+    /// The label people see.
     public var label: String?
+    /// The manager on the line.
     public var userID: Int64?
+    /// The manager's full name.
     public var userName: String?
+    /// Optimistic-concurrency version; changes send the one they read.
     public var version: Int
     public init(id: Int64, line: String, key: String, label: String?, userID: Int64?, userName: String?, version: Int) {
         self.id = id; self.line = line; self.key = key; self.label = label; self.userID = userID; self.userName = userName; self.version = version
@@ -544,12 +665,19 @@ public struct PhoneLine: Sendable, Codable, Equatable {
 public struct LeadResponseRow: Sendable, Codable, Equatable {
     /// `YYYY-MM` in the business time zone.
     public var period: String
+    /// The manager resolved from the login or the line.
     public var managerID: Int64?
+    /// The manager's full name.
     public var managerName: String
+    /// Inquiries received.
     public var inquiries: Int
+    /// Talk time > 0 on any leg (calls); inquiries with a first response (reports).
     public var answered: Int
+    /// Inquiries that became overdue.
     public var overdueIdentifications: Int
+    /// Median first-response time, seconds.
     public var medianFirstResponseSeconds: Int?
+    /// 90th percentile first-response time, seconds.
     public var p90FirstResponseSeconds: Int?
     public init(period: String, managerID: Int64?, managerName: String, inquiries: Int, answered: Int, overdueIdentifications: Int,
                 medianFirstResponseSeconds: Int?, p90FirstResponseSeconds: Int?) {

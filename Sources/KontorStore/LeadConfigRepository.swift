@@ -222,6 +222,7 @@ public struct LeadConfigRepository {
 
     // MARK: - Statuses
 
+    /// Every status code with its label, in process order.
     public func statuses() throws -> [LeadStatusLabel] {
         try conn.query("SELECT code, label, position FROM lead_statuses ORDER BY position, code").map {
             LeadStatusLabel(code: try $0.decode("code"), label: try $0.decode("label"), position: try $0.decode("position"))
@@ -263,6 +264,7 @@ public struct LeadConfigRepository {
             """).map(Self.reason)
     }
 
+    /// One rejection reason (active or not), nil when the code is unknown.
     public func reason(code: String) throws -> RejectionReason? {
         try conn.query("SELECT code, label, text_required, active, position, version FROM lead_rejection_reasons WHERE code = \(code)").first.map(Self.reason)
     }
@@ -318,10 +320,12 @@ public struct LeadConfigRepository {
                      version: try r.decode("version"))
     }
 
+    /// Lead templates by name; inactive ones only when asked.
     public func templates(includeInactive: Bool) throws -> [LeadTemplate] {
         try conn.query("\(Self.templateSelect) WHERE t.active OR \(includeInactive) ORDER BY lower(t.name), t.id").map(Self.template)
     }
 
+    /// One template (active or not), nil when missing.
     public func template(id: Int64) throws -> LeadTemplate? {
         try conn.query("\(Self.templateSelect) WHERE t.id = \(id)").first.map(Self.template)
     }

@@ -5,6 +5,7 @@ import KontorDomain
 /// process's configuration, and the response report (issue 4).
 /// docs/PROTOCOL.md ("Ingestion", "Leads and inquiries") has the shapes.
 public enum LeadMethods {
+    /// The methods of this family, for `MethodCatalogue.all`.
     public static let catalogue: [MethodInfo] = [
         MethodInfo("lead.create", "Create a lead from a contact card, optionally from a template (source, owner, summary, first task).",
                    params: ["contact_id: int", "template_id: int?", "source: string?", "owner_id: int?", "summary: string?",
@@ -441,6 +442,7 @@ public enum LeadMethods {
         public init(all: Bool? = nil) { self.all = all }
     }
 
+    /// `lead.reason.list`.
     public struct ReasonList: Encodable, Sendable {
         public var reasons: [RejectionReason]
         public init(reasons: [RejectionReason]) { self.reasons = reasons }
@@ -472,6 +474,7 @@ public enum LeadMethods {
         }
     }
 
+    /// `lead.template.list`.
     public struct TemplateList: Encodable, Sendable {
         public var templates: [LeadTemplate]
         public init(templates: [LeadTemplate]) { self.templates = templates }
@@ -540,6 +543,7 @@ public enum LeadMethods {
         }
     }
 
+    /// `line.list`.
     public struct LineList: Encodable, Sendable {
         public var lines: [PhoneLine]
         public init(lines: [PhoneLine]) { self.lines = lines }
