@@ -84,7 +84,7 @@ public struct CallFilter: Sendable {
     public var managerID: Int64?
     public var leadID: Int64?
     public var kinds: [CallKind]?
-    /// Missed inbound calls whose inquiry has no response yet.
+    /// Missed inbound calls whose inquiry has no response yet, on a lead still open.
     public var missedUnanswered: Bool
     public var startedFrom: Date?
     public var startedTo: Date?
@@ -252,7 +252,12 @@ public struct CallRepository {
         if let id = f.leadID { conds.append("ca.lead_id = \(id)") }
         if let k = f.kinds { conds.append("ca.kind = ANY(\(k.map(\.rawValue)))") }
         if f.missedUnanswered {
-            conds.append("ca.kind = 'incoming_missed' AND EXISTS (SELECT 1 FROM inquiries iq WHERE iq.id = ca.inquiry_id AND iq.first_response_at IS NULL)")
+            conds.append("""
+                ca.kind = 'incoming_missed' AND EXISTS (
+                    SELECT 1 FROM inquiries iq JOIN leads il ON il.id = iq.lead_id
+                    WHERE iq.id = ca.inquiry_id AND iq.first_response_at IS NULL
+                      AND il.status IN ('inquiry', 'identification', 'overdue_identification'))
+                """)
         }
         if let d = f.startedFrom { conds.append("ca.started_at >= \(d)") }
         if let d = f.startedTo { conds.append("ca.started_at < \(d)") }

@@ -11,9 +11,10 @@ public struct InquiryFilter: Sendable {
     /// The lead's owner.
     public var ownerID: Int64?
     public var sources: [ContactSource]?
-    /// Only inquiries without a response yet.
+    /// Only inquiries of open leads without a response yet.
     public var unanswered: Bool
-    /// Only unanswered inquiries that have waited more than this many seconds at `now`.
+    /// Only unanswered inquiries of open leads that have waited more than this many
+    /// seconds at `now`.
     public var waitingOver: Int?
     /// Only inquiries that became overdue.
     public var overdue: Bool
@@ -104,16 +105,18 @@ public struct InquiryRepository {
             """).map { try $0.decode("lead_id") }
     }
 
-    /// Message inquiries unanswered `timeout` seconds after reception at `now` and not
-    /// yet marked, oldest first (not locked: the sweep locks each one's lead, then marks
+    /// Message inquiries of open leads unanswered `timeout` seconds after reception at
+    /// `now` and not yet marked, oldest first (not locked: the sweep locks each one's lead, then marks
     /// it with `markOverdue`, which re-checks).
     /// - Returns: inquiry, lead and the instant each became overdue.
     public func overdueMessageCandidates(now: Date, timeout: Int, limit: Int) throws -> [(id: Int64, leadID: Int64, dueAt: Date)] {
         try conn.query("""
-            SELECT id, lead_id, received_at + \(Int64(timeout))::bigint * interval '1 second' AS due_at FROM inquiries
-            WHERE kind = 'message' AND first_response_at IS NULL AND overdue_at IS NULL
-              AND received_at <= \(now)::timestamptz - \(Int64(timeout))::bigint * interval '1 second'
-            ORDER BY received_at, id
+            SELECT i.id, i.lead_id, i.received_at + \(Int64(timeout))::bigint * interval '1 second' AS due_at
+            FROM inquiries i JOIN leads l ON l.id = i.lead_id
+            WHERE i.kind = 'message' AND i.first_response_at IS NULL AND i.overdue_at IS NULL
+              AND l.status IN ('inquiry', 'identification', 'overdue_identification')
+              AND i.received_at <= \(now)::timestamptz - \(Int64(timeout))::bigint * interval '1 second'
+            ORDER BY i.received_at, i.id
             LIMIT \(limit)
             """).map { (try $0.decode("id"), try $0.decode("lead_id"), try $0.decode("due_at")) }
     }
@@ -122,15 +125,19 @@ public struct InquiryRepository {
     /// - Returns: whether it was marked now.
     public func markOverdue(_ id: Int64, at: Date) throws -> Bool {
         try conn.execute("""
-            UPDATE inquiries SET overdue_at = \(at) WHERE id = \(id) AND overdue_at IS NULL AND first_response_at IS NULL
+            UPDATE inquiries i SET overdue_at = \(at) FROM leads l
+            WHERE i.id = \(id) AND l.id = i.lead_id AND i.overdue_at IS NULL AND i.first_response_at IS NULL
+              AND l.status IN ('inquiry', 'identification', 'overdue_identification')
             """) > 0
     }
 
     /// When the next message inquiry will become overdue, nil when none is waiting.
     public func nextMessageDeadline(timeout: Int) throws -> Date? {
         try conn.query("""
-            SELECT min(received_at) + \(Int64(timeout))::bigint * interval '1 second' AS due FROM inquiries
-            WHERE kind = 'message' AND first_response_at IS NULL AND overdue_at IS NULL
+            SELECT min(i.received_at) + \(Int64(timeout))::bigint * interval '1 second' AS due
+            FROM inquiries i JOIN leads l ON l.id = i.lead_id
+            WHERE i.kind = 'message' AND i.first_response_at IS NULL AND i.overdue_at IS NULL
+              AND l.status IN ('inquiry', 'identification', 'overdue_identification')
             """).one().decode("due", as: Date?.self)
     }
 
@@ -177,9 +184,13 @@ public struct InquiryRepository {
         if let id = f.companyID { conds.append("c.company_id = \(id)") }
         if let id = f.ownerID { conds.append("l.owner_id = \(id)") }
         if let s = f.sources { conds.append("i.source = ANY(\(s.map(\.rawValue)))") }
-        if f.unanswered { conds.append("i.first_response_at IS NULL") }
+        // Waiting means waiting on an open lead: qualifying or rejecting a lead works its inquiries.
+        if f.unanswered { conds.append("i.first_response_at IS NULL AND l.status IN ('inquiry', 'identification', 'overdue_identification')") }
         if let w = f.waitingOver {
-            conds.append("i.first_response_at IS NULL AND i.received_at < \(now)::timestamptz - \(Int64(w))::bigint * interval '1 second'")
+            conds.append("""
+                i.first_response_at IS NULL AND l.status IN ('inquiry', 'identification', 'overdue_identification')
+                AND i.received_at < \(now)::timestamptz - \(Int64(w))::bigint * interval '1 second'
+                """)
         }
         if f.overdue { conds.append("i.overdue_at IS NOT NULL") }
         if let d = f.receivedFrom { conds.append("i.received_at >= \(d)") }

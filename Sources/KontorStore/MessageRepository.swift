@@ -38,6 +38,7 @@ public struct MessageFilter: Sendable {
     public var inquiryID: Int64?
     public var channels: [ContactSource]?
     public var direction: CommDirection?
+    /// Inbound messages whose inquiry has no response yet, on a lead still open.
     public var unanswered: Bool
     public var receivedFrom: Date?
     public var receivedTo: Date?
@@ -165,7 +166,12 @@ public struct MessageRepository {
         if let ch = f.channels { conds.append("m.channel = ANY(\(ch.map(\.rawValue)))") }
         if let d = f.direction { conds.append("m.direction = \(d)") }
         if f.unanswered {
-            conds.append("m.direction = 'inbound' AND EXISTS (SELECT 1 FROM inquiries iq WHERE iq.id = m.inquiry_id AND iq.first_response_at IS NULL)")
+            conds.append("""
+                m.direction = 'inbound' AND EXISTS (
+                    SELECT 1 FROM inquiries iq JOIN leads il ON il.id = iq.lead_id
+                    WHERE iq.id = m.inquiry_id AND iq.first_response_at IS NULL
+                      AND il.status IN ('inquiry', 'identification', 'overdue_identification'))
+                """)
         }
         if let d = f.receivedFrom { conds.append("m.received_at >= \(d)") }
         if let d = f.receivedTo { conds.append("m.received_at < \(d)") }

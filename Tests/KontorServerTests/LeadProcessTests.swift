@@ -46,6 +46,9 @@ struct LeadProcessTests {
             #expect(rejected["reject_reason_label"] == "Looking for another department (e.g. accounting)")
             #expect(rejected["reject_reason_text"] == "Looking for the accountant")
             #expect(rejected["closed_at"] != .null)
+            // Rejecting works the lead: its missed call leaves the planner lists.
+            #expect(try await w.admin.call("call.list", ["missed_unanswered": true])["total"]?.int == 0)
+            #expect(try await w.admin.call("inquiry.list", ["unanswered": true])["total"]?.int == 0)
             let rv = rejected["version"] ?? 0
             // Any other move from here is refused.
             e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": rv, "reason_code": "spam"]) }
@@ -61,6 +64,7 @@ struct LeadProcessTests {
             let reopened = try await w.admin.call("lead.reopen", ["id": num(r.leadID), "version": rv])
             #expect(reopened["status"] == "overdue_identification")
             #expect(reopened["reject_reason_code"] == .null)
+            #expect(try await w.admin.call("call.list", ["missed_unanswered": true])["total"]?.int == 1, "reopened: back in the lists")
             e = await failure { _ = try await w.admin.call("lead.reopen", ["id": num(r.leadID), "version": reopened["version"] ?? 0]) }
             #expect(e?.kind == .invalidTransition)
             // Every transition with who and when, and in the audit.
