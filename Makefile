@@ -70,8 +70,9 @@ test: deps db
 		$(SWIFT) test --skip-build $(SWIFT_FLAGS) $(TEST_FLAGS)
 
 bench: deps db
-	$(SWIFT) build -c release $(SWIFT_FLAGS)
-	@echo "benchmarks arrive with kontor-bench"
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product kontord
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product kontor-bench
+	deploy/bench.sh
 
 clean-db: stop
 	@$(PG) destroy

@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "kontord", targets: ["kontord"]),
         .executable(name: "kontor", targets: ["kontor"]),
+        .executable(name: "kontor-bench", targets: ["kontor-bench"]),
+        .executable(name: "kontor-bridge", targets: ["kontor-bridge"]),
     ],
     dependencies: [
         // Networking for the line protocol (server and clients).
@@ -18,6 +20,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // SIGTERM/SIGINT graceful shutdown of kontord.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // kontor-bridge's webhook endpoints (HTTP/1.1 server). Default traits off: the
+        // bridge reads its own configuration, so swift-configuration is not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        // kontor-bridge: HMAC-SHA1/SHA256 webhook signatures (Twilio, Viber) and SHA-256
+        // fallback ids, with constant-time comparison; Foundation has no HMAC on Linux.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Header names of Hummingbird's requests (already a Hummingbird dependency).
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // libpq, from Debian's libpq-dev, found through pkg-config.
@@ -72,11 +82,53 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libedit (Debian libedit-dev) behind a non-variadic C surface, for the REPL.
+        .target(
+            name: "CEditLine",
+            linkerSettings: [.linkedLibrary("edit")]
+        ),
+        // The client's engine: human command syntax, tables, charts, completion.
+        .target(name: "KontorShell", dependencies: ["KontorProtocol", "KontorClient", "KontorDomain"]),
         .executableTarget(
             name: "kontor",
             dependencies: [
-                "KontorProtocol", "KontorClient",
+                "KontorProtocol", "KontorClient", "KontorShell", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "kontor-bench",
+            dependencies: [
+                "KontorProtocol", "KontorClient", "KontorDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // GMime 3 (Debian libgmime-3.0-dev) for kontor-bridge's e-mail parsing.
+        .systemLibrary(
+            name: "CGMime",
+            pkgConfig: "gmime-3.0",
+            providers: [.apt(["libgmime-3.0-dev"])]
+        ),
+        // The robot: provider payloads and files → ingestion calls, through an on-disk spool.
+        .target(
+            name: "KontorBridge",
+            dependencies: [
+                "KontorProtocol", "KontorClient", "KontorDomain", "CGMime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "kontor-bridge",
+            dependencies: [
+                "KontorBridge", "KontorProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -89,6 +141,8 @@ let package = Package(
         .testTarget(name: "KontorStoreTests", dependencies: ["KontorStore", "KontorTestSupport"]),
         .testTarget(name: "KontorProtocolTests", dependencies: ["KontorProtocol", "KontorDomain"]),
         .testTarget(name: "KontorServerTests", dependencies: ["KontorServer", "KontorClient", "KontorTestSupport"]),
+        .testTarget(name: "KontorBridgeTests", dependencies: ["KontorBridge", "KontorTestSupport"]),
+        .testTarget(name: "KontorShellTests", dependencies: ["KontorShell", "KontorProtocol", "KontorClient", "KontorServer", "KontorTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

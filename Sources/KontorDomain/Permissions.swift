@@ -52,6 +52,12 @@ public enum Permissions {
                "lead.template.update", "line.list", "line.set", "line.delete"], userManagers)
         // MARK: tasks, reminders, planners, notifications (issue 5)
         // MARK: funnels, plan/fact, reports, schedules (issue 6)
+        // Rows (whose companies and figures) follow `Visibility`; admins set plans and manage stages.
+        allow(["funnel.list", "company.set_stage", "company.stage_history", "plan.get", "plan.list", "shipment.list",
+               "report.plan_fact", "report.funnel"], sales)
+        allow(["funnel.add_stage", "funnel.rename_stage", "funnel.reorder_stages", "funnel.remove_stage", "plan.set"], admins)
+        allow(["shipment.record"], sales.union(robots))
+        allow(["schedule.list", "schedule.update", "schedule.run_now", "schedule.history"], tech)
         return t
     }()
 

@@ -3,19 +3,107 @@ import Foundation
 import KontorClient
 import KontorDomain
 import KontorProtocol
+import KontorShell
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `kontor`: the command-line client people use.
+/// `kontor`: the client people use.
+///
+/// * no arguments: the REPL (or, when standard input is not a terminal, one command
+///   per line from it);
+/// * `kontor FAMILY VERB …` (`kontor contact find 044 123 45 67`): any method of the
+///   catalogue, in the REPL's syntax;
+/// * `login`, `logout`, `ping`, `call`, `methods`, `repl`: the fixed subcommands.
 @main
-struct KontorCLI: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "kontor",
-        abstract: "Kontor client: log in, call any method, read results.",
-        subcommands: [Login.self, Logout.self, Ping.self, Call.self, Methods.self]
-    )
+enum KontorMain {
+    /// Subcommands ArgumentParser handles; everything else is a method.
+    static let fixed: Set<String> = ["login", "logout", "ping", "call", "methods", "repl", "help"]
+
+    static func main() async {
+        _ = setlocale(LC_ALL, "")
+        if !localeIsUTF8() { _ = setlocale(LC_CTYPE, "C.UTF-8") }
+        var args = Array(CommandLine.arguments.dropFirst())
+        // Leading --server may come before a method or a subcommand.
+        var server: String?
+        while let first = args.first {
+            if first == "--server", args.count >= 2 { server = args[1]; args.removeFirst(2); continue }
+            if first.hasPrefix("--server=") { server = String(first.dropFirst(9)); args.removeFirst(); continue }
+            break
+        }
+        let syntax = HumanSyntax()
+        guard let word = args.first else {
+            exit(await REPL.run(server: server))
+        }
+        if word == "help", args.count > 1, syntax.isCommandWord(args[1]) {
+            let shell = Shell(syntax: syntax, console: PlainConsole(), host: "127.0.0.1", port: 7411)
+            print(await shell.help(Array(args.dropFirst())))
+            exit(0)
+        }
+        let isMethod = !word.hasPrefix("-") && (!fixed.contains(word) || (word == "call" && args.count > 1 && !args[1].contains(".")
+            && syntax.resolve(["call", args[1]]) != nil))
+        if isMethod {
+            // --server may also come after the method's words.
+            var words: [String] = []
+            var i = 0
+            while i < args.count {
+                if args[i] == "--server", i + 1 < args.count { server = args[i + 1]; i += 2; continue }
+                if args[i].hasPrefix("--server=") { server = String(args[i].dropFirst(9)); i += 1; continue }
+                words.append(args[i])
+                i += 1
+            }
+            exit(await runMethod(words, server: server, syntax: syntax))
+        }
+        var forwarded = args
+        if let server, !word.hasPrefix("-") { forwarded.insert(contentsOf: ["--server", server], at: 1) }
+        await KontorCommand.main(forwarded)
+    }
+
+    /// `kontor user get 1 --json`: one call, printed, exit status 0/1/2.
+    static func runMethod(_ args: [String], server: String?, syntax: HumanSyntax) async -> Int32 {
+        let console = PlainConsole()
+        let host: String, port: Int
+        do { (host, port) = try Shell.address(explicit: server) } catch {
+            console.printError(ErrorText.line(error))
+            return 2
+        }
+        let shell = Shell(syntax: syntax, console: console, host: host, port: port)
+        let status = await shell.run(arguments: args)
+        await shell.shutdown()
+        return status
+    }
+
+    static func localeIsUTF8() -> Bool {
+        guard let codeset = nl_langinfo(nl_item(CODESET)) else { return false }
+        let name = String(cString: codeset).uppercased()
+        return name == "UTF-8" || name == "UTF8"
+    }
+}
+
+/// The fixed subcommands, with every method family listed in the help.
+struct KontorCommand: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "kontor",
+            abstract: "Kontor client: a REPL, and every protocol method as a subcommand.",
+            discussion: """
+            With no arguments kontor opens a REPL (Tab completes, `help` explains the syntax);
+            with standard input not a terminal it runs one command per line.
+
+            Every method of the catalogue is a subcommand, in the REPL's syntax:
+              kontor user list
+              kontor contact find 044 123 45 67
+              kontor lead reject 42 reason=wrong_department "looking for accounting"
+              kontor report plan-fact 2026-11 by=manager --svg plan.svg
+            Options: --server HOST:PORT (or KONTOR_SERVER), --json (raw JSON), --svg FILE (a report's chart).
+            `kontor help FAMILY VERB` shows a method's fields.
+
+            Method families: \(HumanSyntax().families.joined(separator: ", "))
+            """,
+            subcommands: [Login.self, Logout.self, Ping.self, Call.self, Methods.self, Repl.self]
+        )
+    }
 }
 
 /// Where the server is: `--server host:port`, else `KONTOR_SERVER`, else the saved
@@ -23,98 +111,24 @@ struct KontorCLI: AsyncParsableCommand {
 struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("server"), help: "host:port of kontord (KONTOR_SERVER; default 127.0.0.1:7411).")
     var server: String?
-    @Flag(name: .customLong("json"), help: "Print results as JSON.")
-    var json = false
 
-    func address(saved: SessionFile.Saved?) throws -> (String, Int) {
-        let text = server ?? ProcessInfo.processInfo.environment["KONTOR_SERVER"] ?? saved?.server ?? "127.0.0.1:7411"
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ValidationError("the server address must be host:port, got \(text)")
-        }
-        return (String(text[..<colon]), port)
+    func shell(console: ShellConsole = PlainConsole()) throws -> Shell {
+        let (host, port) = try Shell.address(explicit: server)
+        return Shell(console: console, host: host, port: port)
     }
 }
 
-/// The saved login: `$XDG_CONFIG_HOME/kontor/session.json` (default `~/.config/kontor`),
-/// file mode 0600. Holds the server address, login and session token.
-enum SessionFile {
-    struct Saved: Codable {
-        var server: String
-        var login: String
-        var sessionToken: String
-    }
-
-    static var url: URL {
-        let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CONFIG_HOME"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config")
-        return base.appendingPathComponent("kontor/session.json")
-    }
-
-    static func load() -> Saved? {
-        guard let data = try? Data(contentsOf: url), let v = try? JSONValue.parse(Array(data)) else { return nil }
-        return try? JSONValueDecoder(strict: false).decode(Saved.self, from: v)
-    }
-
-    static func save(_ s: Saved) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let text = try JSONValueEncoder().encode(s).prettyText + "\n"
-        // Create with 0600 before writing the secret.
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot write \(url.path)") }
-        defer { close(fd) }
-        _ = fchmod(fd, 0o600)
-        let bytes = Array(text.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { throw ValidationError("cannot write \(url.path)") }
-    }
-
-    static func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// Reads a password from the terminal without echo (or a line of stdin when not a tty).
+/// Reads a password from the terminal without echo (or a line of stdin when not a
+/// tty); `KONTOR_PASSWORD` wins when set.
 func readPassword(prompt: String) -> String? {
     if let env = ProcessInfo.processInfo.environment["KONTOR_PASSWORD"], !env.isEmpty { return env }
-    if isatty(STDIN_FILENO) == 0 { return readLine(strippingNewline: true) }
-    FileHandle.standardError.write(Data(prompt.utf8))
-    var old = termios()
-    tcgetattr(STDIN_FILENO, &old)
-    var silent = old
-    silent.c_lflag &= ~tcflag_t(ECHO)
-    tcsetattr(STDIN_FILENO, TCSANOW, &silent)
-    defer {
-        tcsetattr(STDIN_FILENO, TCSANOW, &old)
-        FileHandle.standardError.write(Data("\n".utf8))
-    }
-    return readLine(strippingNewline: true)
+    return Terminal.readSecretBlocking(prompt: prompt)
 }
 
-/// Prints a kontord error as one line with its kind and exits non-zero.
+/// Prints a failure as one line and gives the exit status.
 func fail(_ error: Error) -> ExitCode {
-    switch error {
-    case let e as KontorError:
-        var extra = e.data.filter { $0.key != "kind" }.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
-        if !extra.isEmpty { extra = " (" + extra + ")" }
-        FileHandle.standardError.write(Data("error: \(e.kind.rawValue): \(e.message)\(extra)\n".utf8))
-    default:
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    }
-    return ExitCode(1)
-}
-
-/// Connects and resumes the saved session (when there is one for this server).
-func connect(_ options: ServerOptions, resume: Bool = true) async throws -> KontorConnection {
-    let saved = SessionFile.load()
-    let (host, port) = try options.address(saved: saved)
-    let c = try await KontorConnection.connect(host: host, port: port)
-    if resume, let saved, saved.server == "\(host):\(port)" {
-        do {
-            _ = try await c.call("auth.resume", ["session_token": .string(saved.sessionToken)])
-        } catch let e as KontorError where e.kind == .unauthenticated {
-            FileHandle.standardError.write(Data("note: the saved session has ended; run `kontor login`\n".utf8))
-        }
-    }
-    return c
+    FileHandle.standardError.write(Data((ErrorText.line(error) + "\n").utf8))
+    return ExitCode(ErrorText.exitStatus(error))
 }
 
 struct Login: AsyncParsableCommand {
@@ -123,19 +137,19 @@ struct Login: AsyncParsableCommand {
     @Argument(help: "Your login.") var login: String
 
     func run() async throws {
-        let (host, port) = try options.address(saved: SessionFile.load())
-        guard let password = readPassword(prompt: "password for \(login): "), !password.isEmpty else {
-            throw ValidationError("no password given")
-        }
         do {
-            let c = try await KontorConnection.connect(host: host, port: port)
-            let r = try await c.call("auth.login", ["login": .string(login), "password": .string(password)])
-            await c.close()
-            guard let token = r["session_token"]?.stringValue else { throw KontorClientError.badResponse("no session token") }
-            try SessionFile.save(.init(server: "\(host):\(port)", login: login, sessionToken: token))
-            let name = r["user"]?["full_name"]?.stringValue ?? login
-            let role = r["user"]?["role"]?.stringValue ?? "?"
-            print("logged in as \(name) (\(role)) at \(host):\(port); session saved in \(SessionFile.url.path)")
+            let shell = try options.shell()
+            guard let password = readPassword(prompt: "password for \(login): "), !password.isEmpty else {
+                throw ValidationError("no password given")
+            }
+            try await shell.login(login, password: password)
+            let name = await shell.user?["full_name"]?.stringValue ?? login
+            let role = await shell.user?["role"]?.stringValue ?? "?"
+            let address = await shell.address
+            await shell.shutdown()
+            print("logged in as \(name) (\(role)) at \(address); session saved in \(SessionFile.url.path)")
+        } catch let e as ValidationError {
+            throw e
         } catch {
             throw fail(error)
         }
@@ -147,11 +161,10 @@ struct Logout: AsyncParsableCommand {
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
-        do {
-            let c = try await connect(options)
-            _ = try? await c.call("auth.logout")
-            await c.close()
-        } catch {}
+        if let shell = try? options.shell() {
+            await shell.logout()
+            await shell.shutdown()
+        }
         SessionFile.remove()
         print("logged out")
     }
@@ -163,7 +176,8 @@ struct Ping: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let c = try await connect(options, resume: false)
+            let (host, port) = try Shell.address(explicit: options.server)
+            let c = try await KontorConnection.connect(host: host, port: port)
             let started = Date()
             _ = try await c.call("ping")
             let info = try await c.call("server.info")
@@ -178,21 +192,44 @@ struct Ping: AsyncParsableCommand {
 
 struct Call: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Call any method with JSON params: kontor call contact.find '{\"query\":\"044 123 45 67\"}'.")
+        abstract: "Call any method: kontor call contact.find '{\"query\":\"044 123 45 67\"}' (or field=value words).")
     @OptionGroup var options: ServerOptions
+    @Flag(name: .customLong("json"), help: "Print the result as JSON.") var json = false
     @Argument(help: "The method, e.g. user.list.") var method: String
-    @Argument(help: "Params as a JSON object (default {}); - reads it from stdin.") var params: String = "{}"
+    @Argument(parsing: .captureForPassthrough, help: "Params: a JSON object (- reads it from stdin), or field=value words.")
+    var params: [String] = []
 
     func run() async throws {
-        let text = params == "-" ? (readLine(strippingNewline: false) ?? "{}") : params
-        let value: JSONValue
-        do { value = try JSONValue.parse(text) } catch { throw ValidationError("params are not JSON: \(error)") }
-        guard case .object = value else { throw ValidationError("params must be a JSON object") }
+        var words = params
+        var json = self.json
+        if words.contains("--json") { json = true; words.removeAll { $0 == "--json" } }
+        if words == ["-"] { words = [readLine(strippingNewline: false) ?? "{}"] }
+        let syntax = HumanSyntax()
+        let call: MethodCall
         do {
-            let c = try await connect(options)
-            let r = try await c.call(method, value)
-            await c.close()
-            print(r.prettyText)
+            if words.count == 1, let only = words.first, only.trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+                let value: JSONValue
+                do { value = try JSONValue.parse(only) } catch { throw ValidationError("params are not JSON: \(error)") }
+                guard case .object = value else { throw ValidationError("params must be a JSON object") }
+                call = MethodCall(method: method, params: value, options: OutputOptions(json: json))
+            } else if let info = syntax.byName[method] {
+                var c = MethodCall(method: method, params: try syntax.bind(words.map(ShellToken.argument), to: info))
+                c.options.json = json
+                call = c
+            } else if words.isEmpty {
+                call = MethodCall(method: method, params: .object([:]), options: OutputOptions(json: json))
+            } else {
+                throw ValidationError("\(method) is not in the catalogue: give its params as one JSON object")
+            }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw fail(error)
+        }
+        do {
+            let shell = try options.shell()
+            try await shell.perform(call)
+            await shell.shutdown()
         } catch {
             throw fail(error)
         }
@@ -200,12 +237,25 @@ struct Call: AsyncParsableCommand {
 }
 
 struct Methods: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the protocol's methods and their params.")
+    static let configuration = CommandConfiguration(abstract: "List the protocol's methods (of one family) and their params.")
+    @Argument(help: "A family, e.g. user.") var family: String?
 
     func run() async throws {
-        for m in MethodCatalogue.all {
+        let list = family.map { HumanSyntax().methods(in: $0) } ?? MethodCatalogue.all
+        if list.isEmpty { throw fail(ShellError("method_not_found", "no family \(family ?? "")")) }
+        for m in list {
             print("\(m.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(m.summary)")
             if !m.params.isEmpty { print(String(repeating: " ", count: 25) + m.params.joined(separator: ", ")) }
         }
+    }
+}
+
+struct Repl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The interactive client (the default with no arguments).")
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let status = await REPL.run(server: options.server)
+        if status != 0 { throw ExitCode(status) }
     }
 }

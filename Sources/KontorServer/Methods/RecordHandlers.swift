@@ -15,11 +15,13 @@ enum RecordHandlers {
         t.register("contact.create", RecordMethods.ContactCreateParams.self, contactCreate)
         t.register("contact.get", SessionMethods.IDParams.self) { ctx, p in
             let vis = try visibility(ctx)
+            let period = PlanFactHandlers.currentPeriod(ctx)
             return try await ctx.app.read { conn in
                 try conn.snapshot { conn in
                     let repo = ContactRepository(conn)
                     guard let c = try repo.get(id: p.id, visibility: vis) else { throw KontorError.notFound("contact \(p.id)") }
-                    return RecordMethods.ContactCard(contact: c, comments: try repo.comments(contactID: p.id))
+                    let card = RecordMethods.ContactCard(contact: c, comments: try repo.comments(contactID: p.id))
+                    return try PlanFactHandlers.contactCard(conn, card, period: period)   // + figures (issue 6)
                 }
             }
         }
@@ -69,8 +71,11 @@ enum RecordHandlers {
         t.register("company.create", RecordMethods.CompanyCreateParams.self, companyCreate)
         t.register("company.get", SessionMethods.IDParams.self) { ctx, p in
             let vis = try visibility(ctx)
+            let (period, now) = (PlanFactHandlers.currentPeriod(ctx), ctx.now)
             return try await ctx.app.read { conn in
-                try conn.snapshot { conn in try companyCard(conn, p.id, vis) }
+                try conn.snapshot { conn in   // + figures and funnel (issue 6)
+                    try PlanFactHandlers.companyCard(conn, try companyCard(conn, p.id, vis), period: period, now: now)
+                }
             }
         }
         t.register("company.update", RecordMethods.CompanyUpdateParams.self, companyUpdate)
