@@ -111,7 +111,7 @@ struct LeadIngestTests {
             let first = try await robot.ingest(try Samples.binotel())
             let tables = ["contacts", "calls", "call_legs", "inquiries", "leads", "lead_status_history", "audit_log"]
             // Meanwhile the lead moved on: the repeat still answers what the first delivery answered.
-            _ = try await w.admin.call("lead.reject", ["id": num(first.leadID), "version": 2, "reason_code": "spam"])
+            _ = try await w.admin.call("lead.reject", ["id": num(first.leadID), "version": 2, "reason": "spam"])
             var before: [Int] = []
             for t in tables { before.append(try await w.count(t)) }
             let second = try await robot.ingest(try Samples.binotel())
@@ -299,7 +299,7 @@ struct LeadIngestTests {
             #expect(try await w.count("contacts") == 1)
             // A rejected lead is closed: the next call opens a new one even within the window.
             let v = try await w.lead(later.leadID)["version"]?.int ?? 0
-            _ = try await w.admin.call("lead.reject", ["id": num(later.leadID), "version": .number("\(v)"), "reason_code": "wrong_number"])
+            _ = try await w.admin.call("lead.reject", ["id": num(later.leadID), "version": .number("\(v)"), "reason": "wrong_number"])
             let next = try await robot.ingest(simpleCall("w4", remote: "0505550303", at: t0.addingTimeInterval(115 * 60)))
             #expect(next.leadID != later.leadID && next.leadID != leads[0])
             await robot.close()
@@ -573,7 +573,7 @@ struct LeadSweepTests {
             let spam = try await a.robot("robot-2").ingest(simpleMail("sweep-spam", from: "spam@example.org", at: t0))
             try await a.createUser("boss", role: .admin)
             let boss = try await a.login("boss")
-            _ = try await boss.call("lead.reject", ["id": num(spam.leadID), "version": 1, "reason_code": "spam"])
+            _ = try await boss.call("lead.reject", ["id": num(spam.leadID), "version": 1, "reason": "spam"])
             await boss.close()
             for s in [a, b] { s.clock.set(t0.addingTimeInterval(2 * 3600)) }
             let ja = try #require(a.server.job("leads.overdue"))

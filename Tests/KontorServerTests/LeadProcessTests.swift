@@ -31,15 +31,15 @@ struct LeadProcessTests {
             var e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v]) }
             #expect(e?.kind == .reasonRequired)
             #expect(e?.kind.code == -32012)
-            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason_code": "  ", "reason_text": "nope"]) }
+            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason": "  ", "reason_text": "nope"]) }
             #expect(e?.kind == .reasonRequired)
-            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason_code": "other"]) }
+            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason": "other"]) }
             #expect(e?.kind == .reasonRequired, "`other` needs its free text")
-            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason_code": "no_such_reason"]) }
+            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason": "no_such_reason"]) }
             #expect(e?.kind == .invalidParams)
             #expect(try await w.lead(r.leadID) == before, "unchanged")
             // Now with a reason.
-            let rejected = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason_code": "wrong_department",
+            let rejected = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason": "wrong_department",
                                                                  "reason_text": "Looking for the accountant"])
             #expect(rejected["status"] == "rejected")
             #expect(rejected["reject_reason_code"] == "wrong_department")
@@ -51,12 +51,12 @@ struct LeadProcessTests {
             #expect(try await w.admin.call("inquiry.list", ["unanswered": true])["total"]?.int == 0)
             let rv = rejected["version"] ?? 0
             // Any other move from here is refused.
-            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": rv, "reason_code": "spam"]) }
+            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": rv, "reason": "spam"]) }
             #expect(e?.kind == .invalidTransition)
             e = await failure { _ = try await w.dev.call("lead.qualify", ["id": num(r.leadID), "version": rv]) }
             #expect(e?.kind == .invalidTransition)
             // A stale version is a conflict.
-            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason_code": "spam"]) }
+            e = await failure { _ = try await w.dev.call("lead.reject", ["id": num(r.leadID), "version": v, "reason": "spam"]) }
             #expect(e?.kind == .conflict)
             // Reopen: admins only; back to where it was.
             e = await failure { _ = try await w.dev.call("lead.reopen", ["id": num(r.leadID), "version": rv]) }

@@ -17,10 +17,10 @@ public enum LeadMethods {
         MethodInfo("lead.update", "Change a lead's summary or owner (send the version you read).",
                    params: ["id: int", "version: int", "summary: string?", "owner_id: int?"]),
         MethodInfo("lead.qualify", "Make a lead target: link its contact to a company (existing, or created from the card) in one go.",
-                   params: ["id: int", "version: int", "company_id: int?", "company_name: string?", "contact_version: int?"]),
+                   params: ["id: int", "version: int?", "company_id: int?", "company_name: string?", "contact_version: int?"]),
         MethodInfo("lead.reject", "Reject a lead with a reason from the list (and free text).",
-                   params: ["id: int", "version: int", "reason_code: string?", "reason_text: string?"]),
-        MethodInfo("lead.reopen", "Admins: reopen a target or rejected lead (back to the status it had).", params: ["id: int", "version: int"]),
+                   params: ["id: int", "version: int?", "reason: string?", "reason_text: string?"], positional: ["id", "reason", "reason_text"]),
+        MethodInfo("lead.reopen", "Admins: reopen a target or rejected lead (back to the status it had).", params: ["id: int", "version: int?"]),
         MethodInfo("inquiry.list", "Inquiries with their response times; filters by lead, contact, company, owner, source, waiting time.",
                    params: ["lead_id: int?", "contact_id: int?", "company_id: int?", "owner_id: int?", "source: string|[string]?",
                             "unanswered: bool?", "waiting_over: int?", "overdue: bool?", "received_from: time?", "received_to: time?",
@@ -176,12 +176,13 @@ public enum LeadMethods {
     /// contact's organisation, else its name).
     public struct LeadQualifyParams: Codable, Sendable {
         public var id: Int64
-        public var version: Int
+        /// The lead's version, checked when given (the status rules refuse a second move anyway).
+        public var version: Int?
         public var companyID: Int64?
         public var companyName: String?
         /// The contact card's version, checked when given.
         public var contactVersion: Int?
-        public init(id: Int64, version: Int, companyID: Int64? = nil, companyName: String? = nil, contactVersion: Int? = nil) {
+        public init(id: Int64, version: Int? = nil, companyID: Int64? = nil, companyName: String? = nil, contactVersion: Int? = nil) {
             self.id = id; self.version = version; self.companyID = companyID; self.companyName = companyName; self.contactVersion = contactVersion
         }
     }
@@ -196,23 +197,19 @@ public enum LeadMethods {
         }
     }
 
-    /// `lead.reject`: `reason_code` from `lead.reason.list` is required (`reason_required`
-    /// without it), `reason_text` too when the reason says so.
+    /// `lead.reject`: `reason` (a code from `lead.reason.list`) is required
+    /// (`reason_required` without it), `reason_text` too when the reason says so.
     public struct LeadRejectParams: Codable, Sendable {
         public var id: Int64
-        public var version: Int
-        public var reasonCode: String?
+        /// The lead's version, checked when given.
+        public var version: Int?
+        /// The reason's code.
+        public var reason: String?
+        /// Free text: what happened.
         public var reasonText: String?
-        public init(id: Int64, version: Int, reasonCode: String? = nil, reasonText: String? = nil) {
-            self.id = id; self.version = version; self.reasonCode = reasonCode; self.reasonText = reasonText
+        public init(id: Int64, version: Int? = nil, reason: String? = nil, reasonText: String? = nil) {
+            self.id = id; self.version = version; self.reason = reason; self.reasonText = reasonText
         }
-    }
-
-    /// `{"id": 7, "version": 3}` with the version required.
-    public struct VersionedIDParams: Codable, Sendable {
-        public var id: Int64
-        public var version: Int
-        public init(id: Int64, version: Int) { self.id = id; self.version = version }
     }
 
     // MARK: - Inquiries

@@ -38,7 +38,7 @@ enum LeadHandlers {
         t.register("lead.update", LeadMethods.LeadUpdateParams.self, leadUpdate)
         t.register("lead.qualify", LeadMethods.LeadQualifyParams.self, leadQualify)
         t.register("lead.reject", LeadMethods.LeadRejectParams.self, leadReject)
-        t.register("lead.reopen", LeadMethods.VersionedIDParams.self) { ctx, p in
+        t.register("lead.reopen", RecordMethods.VersionedID.self) { ctx, p in
             let vis = try RecordHandlers.visibility(ctx)
             let (stamp, now) = (ctx.stamp, ctx.now)
             return try await ctx.app.transaction { conn in
@@ -324,9 +324,9 @@ enum LeadHandlers {
 
     static func leadReject(_ ctx: RequestContext, _ p: LeadMethods.LeadRejectParams) async throws -> Lead {
         let vis = try RecordHandlers.visibility(ctx)
-        guard let code = try RecordInput.text(p.reasonCode, field: "reason_code", max: 40) else {
-            throw KontorError(.reasonRequired, "rejecting a lead needs a reason: reason_code from lead.reason.list (and reason_text)",
-                              data: ["field": .string("reason_code")])
+        guard let code = try RecordInput.text(p.reason, field: "reason", max: 40) else {
+            throw KontorError(.reasonRequired, "rejecting a lead needs a reason: a code from lead.reason.list (and reason_text)",
+                              data: ["field": .string("reason")])
         }
         let text = try RecordInput.text(p.reasonText, field: "reason_text", max: 2000, multiline: true)
         let (stamp, now) = (ctx.stamp, ctx.now)
@@ -335,7 +335,7 @@ enum LeadHandlers {
             let lead = try leads.lock(p.id, version: p.version, visibility: vis)
             try LeadRules.checkClose(from: lead.status, to: .rejected)
             guard let reason = try LeadConfigRepository(conn).reason(code: code), reason.active else {
-                throw KontorError.invalidParams("reason_code", "\(code) is not an active rejection reason (see lead.reason.list)")
+                throw KontorError.invalidParams("reason", "\(code) is not an active rejection reason (see lead.reason.list)")
             }
             if reason.textRequired, text == nil {
                 throw KontorError(.reasonRequired, "the reason \(code) needs reason_text saying why", data: ["field": .string("reason_text")])
