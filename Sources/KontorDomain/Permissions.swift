@@ -42,6 +42,14 @@ public enum Permissions {
                "company.comment", "counterparty.add", "counterparty.update", "counterparty.list", "audit.list"], sales)
         allow(["contact.lookup"], robots)
         // MARK: leads and ingestion (issue 4)
+        // Robots only deliver; reading is for sales; the process's configuration is for admins and tech admins.
+        allow(["call.ingest", "message.ingest"], robots)
+        allow(["lead.create", "lead.get", "lead.list", "lead.update", "lead.qualify", "lead.reject", "inquiry.list", "inquiry.respond",
+               "call.list", "call.get", "message.list", "message.get", "report.lead_response"], sales)
+        allow(["lead.reopen"], admins)
+        allow(["lead.settings.get", "lead.status.list", "lead.reason.list", "lead.template.list"], humans)
+        allow(["lead.settings.update", "lead.status.update", "lead.reason.create", "lead.reason.update", "lead.template.create",
+               "lead.template.update", "line.list", "line.set", "line.delete"], userManagers)
         // MARK: tasks, reminders, planners, notifications (issue 5)
         // MARK: funnels, plan/fact, reports, schedules (issue 6)
         // Rows (whose companies and figures) follow `Visibility`; admins set plans and manage stages.

@@ -55,6 +55,7 @@ public enum MethodCatalogue {
     public static let all: [MethodInfo] = SessionMethods.catalogue
         + RecordMethods.catalogue
         + PlanFactMethods.catalogue
+        + IngestMethods.catalogue + LeadMethods.catalogue
 
     public static let byName: [String: MethodInfo] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 }

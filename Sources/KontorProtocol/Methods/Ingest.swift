@@ -17,6 +17,11 @@ public enum IngestMethods {
                             "sender: {email?, phone?, messenger_id?, username?, name?}", "recipient: string?", "subject: string?",
                             "text: string", "received_at: time", "thread_id: string?", "attachments: [{name?, content_type?, size}]?",
                             "manager_login: string?", "raw: json?"]),
+    ]
+
+    /// `contact.import` (issue 7, served by the bridge team's handler): its own list so
+    /// that the catalogue lists it only once a server serves it.
+    public static let importCatalogue: [MethodInfo] = [
         MethodInfo("contact.import", "Import contacts and companies from rows (CSV); per-row results; dry run and update mode.",
                    params: ["rows: [row]", "mode: create_only|update_existing", "dry_run: bool?", "source: string?"]),
     ]

@@ -6,12 +6,13 @@ enum Methods {
         SessionHandlers.register(&t)
         RecordHandlers.register(&t)
         PlanFactHandlers.register(&t)
+        LeadHandlers.register(&t)
     }
 
     /// Long-running jobs of the instance (schedulers, dispatchers), run while serving.
     /// Add one line per family.
     static func backgroundJobs(_ app: App) -> [BackgroundJob] {
-        [Scheduler.backgroundJob(app)]
+        [Scheduler.backgroundJob(app), LeadConfigHandlers.overdueJob(app)]
     }
 
     /// LISTEN channels and what to do with their payloads (may wake jobs). The payload ""

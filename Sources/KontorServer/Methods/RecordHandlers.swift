@@ -342,17 +342,25 @@ enum RecordHandlers {
         let override = try RecordInput.text(p.name, field: "name", max: 300)
         let stamp = ctx.stamp
         return try await ctx.app.transaction { conn in
-            let contacts = ContactRepository(conn)
-            guard let c = try contacts.get(id: p.id, visibility: vis) else { throw KontorError.notFound("contact \(p.id)") }
-            guard c.version == p.version else { throw KontorError.conflict(currentVersion: c.version) }
-            if c.deletedAt != nil { throw KontorError.invalidParams("id", "contact \(p.id) is deleted; restore it first") }
-            if let existing = c.companyID { throw KontorError.invalidParams("id", "contact \(p.id) already belongs to company \(existing)") }
-            let name = String((override ?? c.organization ?? c.fullName ?? c.displayName).prefix(300))
-            let companyID = try CompanyRepository(conn).create(CompanyDraft(name: name, ownerID: c.ownerID), stamp: stamp)
-            try contacts.update(id: p.id, version: p.version, changes: ContactChanges(companyID: .some(companyID), group: .client),
-                                visibility: vis, stamp: stamp, action: "to_company")
-            return RecordMethods.ToCompanyResult(company: try companyCard(conn, companyID, vis), contact: try reread(contacts, p.id, vis))
+            try toCompany(conn, contactID: p.id, version: p.version, name: override, visibility: vis, stamp: stamp)
         }
+    }
+
+    /// `contact.to_company` in the caller's transaction (also used by `lead.qualify`):
+    /// creates a company named after the card, links the contact and makes it a client.
+    /// - Throws: `not_found`, `conflict`, `invalid_params` (deleted, already linked).
+    static func toCompany(_ conn: PostgresConnection, contactID id: Int64, version: Int, name override: String?, visibility vis: Visibility,
+                          stamp: ChangeStamp) throws -> RecordMethods.ToCompanyResult {
+        let contacts = ContactRepository(conn)
+        guard let c = try contacts.get(id: id, visibility: vis) else { throw KontorError.notFound("contact \(id)") }
+        guard c.version == version else { throw KontorError.conflict(currentVersion: c.version) }
+        if c.deletedAt != nil { throw KontorError.invalidParams("id", "contact \(id) is deleted; restore it first") }
+        if let existing = c.companyID { throw KontorError.invalidParams("id", "contact \(id) already belongs to company \(existing)") }
+        let name = String((override ?? c.organization ?? c.fullName ?? c.displayName).prefix(300))
+        let companyID = try CompanyRepository(conn).create(CompanyDraft(name: name, ownerID: c.ownerID), stamp: stamp)
+        try contacts.update(id: id, version: version, changes: ContactChanges(companyID: .some(companyID), group: .client),
+                            visibility: vis, stamp: stamp, action: "to_company")
+        return RecordMethods.ToCompanyResult(company: try companyCard(conn, companyID, vis), contact: try reread(contacts, id, vis))
     }
 
     // MARK: - Companies
@@ -415,6 +423,7 @@ enum RecordHandlers {
         },
         "company": { conn, id, vis in try CompanyRepository(conn).get(id: id, visibility: vis) == nil ? nil : [id] },
         "counterparty": { conn, id, vis in try CompanyRepository(conn).counterparty(id: id, visibility: vis) == nil ? nil : [id] },
+        "lead": { conn, id, vis in try LeadRepository(conn).visibleIDs([id], visibility: vis).isEmpty ? nil : [id] },
     ]
 
     static func auditList(_ ctx: RequestContext, _ p: RecordMethods.AuditListParams) async throws -> RecordMethods.AuditList {
