@@ -54,6 +54,7 @@ public struct MethodInfo: Sendable {
 public enum MethodCatalogue {
     public static let all: [MethodInfo] = SessionMethods.catalogue
         + RecordMethods.catalogue
+        + IngestMethods.importCatalogue
 
     public static let byName: [String: MethodInfo] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 }

@@ -5,6 +5,7 @@ enum Methods {
     static func registerAll(_ t: inout MethodTable) {
         SessionHandlers.register(&t)
         RecordHandlers.register(&t)
+        ImportHandlers.register(&t)
     }
 
     /// Long-running jobs of the instance (schedulers, dispatchers), run while serving.
