@@ -14,30 +14,6 @@ func importRows(_ c: KontorConnection, _ rows: [Row], mode: IngestMethods.Import
     try await c.call("contact.import", IngestMethods.ContactImportParams(rows: rows, mode: mode, dryRun: dryRun, source: source))
 }
 
-/// Rows of the tables an import writes, counted in the database itself.
-struct TableCounts: Equatable, Sendable, CustomStringConvertible {
-    var contacts = 0, companies = 0, counterparties = 0, phones = 0, emails = 0, messengers = 0, comments = 0, audit = 0
-
-    static func of(_ server: TestServer) async throws -> TableCounts {
-        try await server.database.with { conn in
-            let r = try conn.query("""
-                SELECT (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM companies) AS companies,
-                       (SELECT count(*) FROM counterparties) AS counterparties, (SELECT count(*) FROM contact_phones) AS phones,
-                       (SELECT count(*) FROM contact_emails) AS emails, (SELECT count(*) FROM contact_messengers) AS messengers,
-                       (SELECT count(*) FROM comments) AS comments, (SELECT count(*) FROM audit_log) AS audit
-                """).one()
-            return TableCounts(contacts: try r.decode("contacts"), companies: try r.decode("companies"),
-                               counterparties: try r.decode("counterparties"), phones: try r.decode("phones"),
-                               emails: try r.decode("emails"), messengers: try r.decode("messengers"),
-                               comments: try r.decode("comments"), audit: try r.decode("audit"))
-        }
-    }
-
-    var description: String {
-        "contacts \(contacts), companies \(companies), counterparties \(counterparties), phones \(phones), emails \(emails), messengers \(messengers), comments \(comments), audit \(audit)"
-    }
-}
-
 extension IngestMethods.ContactImportResult {
     var actions: [IngestMethods.ImportAction] { results.map(\.action) }
     func row(_ line: Int) -> IngestMethods.ImportRowResult? { results.first { $0.line == line } }
