@@ -181,7 +181,7 @@ struct ContactImport {
                     contactID = id
                     if updating, let card = try contacts.get(id: id, visibility: .everything) {
                         var changes = try fill(card, row, organization: name, explicitOwner: explicitOwner, remarks: &remarks)
-                        if card.companyID == nil { changes.companyID = .some(companyID) }
+                        link(card, to: companyID, &changes, &remarks)
                         _ = try apply(changes, to: id)
                     }
                 }
@@ -210,7 +210,7 @@ struct ContactImport {
                     contactID = id
                     if let card = try contacts.get(id: id, visibility: .everything) {
                         var changes = try fill(card, row, organization: h.name, explicitOwner: explicitOwner, remarks: &remarks)
-                        if card.companyID == nil { changes.companyID = .some(companyID) }
+                        link(card, to: companyID, &changes, &remarks)
                         changed = try apply(changes, to: id) || changed
                     }
                 }
@@ -442,6 +442,16 @@ struct ContactImport {
         }
         if !newAccounts.isEmpty { c.messengers = try RecordInput.messengers(card.messengers + newAccounts) }
         return c
+    }
+
+    /// Links the card holding a company row's phones to the company when it has no
+    /// company; a card of another company keeps its link (reported).
+    func link(_ card: Contact, to companyID: Int64, _ changes: inout ContactChanges, _ remarks: inout [String]) {
+        if card.companyID == nil {
+            changes.companyID = .some(companyID)
+        } else if let other = card.companyID, other != companyID {
+            remarks.append("\(describeContact(card.id)) holds the company's number but belongs to \(describeCompany(other)); kept")
+        }
     }
 
     /// Fills an empty text field; a different value is only reported.
