@@ -41,6 +41,9 @@ public enum Permissions {
                "company.create", "company.get", "company.update", "company.list", "company.delete", "company.restore",
                "company.comment", "counterparty.add", "counterparty.update", "counterparty.list", "audit.list"], sales)
         allow(["contact.lookup"], robots)
+        // Spreadsheets and CRM exports: a robot (kontor-bridge) or a person through `kontor`.
+        // Rows the caller may not see are reported, never changed (`Visibility`).
+        allow(["contact.import"], [.robot, .admin, .user])
         // MARK: leads and ingestion (issue 4)
         // Robots only deliver; reading is for sales; the process's configuration is for admins and tech admins.
         allow(["call.ingest", "message.ingest"], robots)

@@ -53,10 +53,7 @@ public enum Ownership {
     /// - Throws: `invalid_params` (field `field`) for an owner who cannot own records,
     ///   `forbidden` for an owner outside the caller's department.
     public static func checkAssignable(_ owner: User, by principal: Principal, field: String = "owner_id") throws {
-        guard owner.active else { throw KontorError.invalidParams(field, "user \(owner.id) is deactivated and cannot own records") }
-        guard owner.role == .user || owner.role == .admin else {
-            throw KontorError.invalidParams(field, "a \(owner.role.rawValue) cannot own sales records")
-        }
+        try checkCanOwn(owner, field: field)
         switch principal.role {
         case .admin: return
         case .user:
@@ -66,6 +63,24 @@ public enum Ownership {
         case .techAdmin, .robot:
             throw KontorError.forbidden("your role may not assign sales records")
         }
+    }
+
+    /// Checks that `owner` can own sales records at all: an active `user` or `admin`.
+    /// - Throws: `invalid_params` (field `field`).
+    public static func checkCanOwn(_ owner: User, field: String = "owner_id") throws {
+        guard owner.active else { throw KontorError.invalidParams(field, "user \(owner.id) is deactivated and cannot own records") }
+        guard owner.role == .user || owner.role == .admin else {
+            throw KontorError.invalidParams(field, "a \(owner.role.rawValue) cannot own sales records")
+        }
+    }
+
+    /// Checks the owner an imported row names (`contact.import`): as `checkAssignable`,
+    /// except that a robot assigns anyone who can own records, like an admin. The file a
+    /// robot brings says who owns what (a CRM export's "Owner" column); the robot's
+    /// token was given by a tech admin, and a robot never owns records itself.
+    public static func checkImportOwner(_ owner: User, by principal: Principal, field: String = "owner_login") throws {
+        if principal.role == .robot { return try checkCanOwn(owner, field: field) }
+        try checkAssignable(owner, by: principal, field: field)
     }
 
     /// The owner a new record gets when the caller names none: a sales user owns what

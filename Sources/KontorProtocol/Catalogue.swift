@@ -56,6 +56,7 @@ public enum MethodCatalogue {
         + RecordMethods.catalogue
         + PlanFactMethods.catalogue
         + IngestMethods.catalogue + LeadMethods.catalogue
+        + IngestMethods.importCatalogue
 
     public static let byName: [String: MethodInfo] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 }

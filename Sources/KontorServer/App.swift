@@ -38,6 +38,12 @@ public final class App: Sendable {
         try await db.withTransaction(body)
     }
 
+    /// Like `transaction`, but rolled back at the end when `dryRun` is true: the body
+    /// runs exactly as it would for real, sees its own writes, and leaves nothing behind.
+    public func transaction<T: Sendable>(dryRun: Bool, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await db.withTransaction(rollback: dryRun, body)
+    }
+
     /// Runs `body` on a pooled connection without opening a transaction (single reads).
     public func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await db.withConnection(body)

@@ -273,7 +273,8 @@ public struct CompanyRepository {
                      createdAt: try r.decode("created_at"), updatedAt: try r.decode("updated_at"))
     }
 
-    func counterparties(companyID: Int64) throws -> [Counterparty] {
+    /// A company's counterparties by legal name (no visibility check: check the company first).
+    public func counterparties(companyID: Int64) throws -> [Counterparty] {
         try conn.query("SELECT \(Self.counterpartyColumns) FROM counterparties cp WHERE cp.company_id = \(companyID) ORDER BY cp.legal_name, cp.id")
             .map(Self.counterparty)
     }

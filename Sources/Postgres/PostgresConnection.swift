@@ -178,7 +178,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs `body` inside `BEGIN ... COMMIT`; rolls back when it throws and rethrows.
     ///
     /// - Parameter isolation: e.g. `"SERIALIZABLE"`; nil keeps the default (READ COMMITTED).
-    public func transaction<T>(isolation: String? = nil, _ body: (PostgresConnection) throws -> T) throws -> T {
+    /// - Parameter rollback: end with `ROLLBACK` even when `body` succeeds (a dry run:
+    ///   the body sees its own writes, nobody else ever does).
+    public func transaction<T>(isolation: String? = nil, rollback: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
         try execute(script: isolation.map { "BEGIN ISOLATION LEVEL \($0)" } ?? "BEGIN")
         let value: T
         do {
@@ -188,12 +190,30 @@ public final class PostgresConnection: @unchecked Sendable {
             throw error
         }
         do {
-            try execute(script: "COMMIT")
-        } catch PostgresError.unavailable(let m) {
+            try execute(script: rollback ? "ROLLBACK" : "COMMIT")
+        } catch PostgresError.unavailable(let m) where !rollback {
             // The connection broke while COMMIT was under way: it may or may not have
             // committed. Say so, rather than "nothing happened, retry".
             throw PostgresError.commitOutcomeUnknown(m)
         }
+        return value
+    }
+
+    /// Runs `body` under `SAVEPOINT name` inside the open transaction. When it throws,
+    /// its changes are rolled back to the savepoint (the transaction stays usable, even
+    /// after a failed statement) and the error is rethrown; otherwise the savepoint is
+    /// released. `name` must be a constant SQL identifier.
+    public func savepoint<T>(_ name: StaticString, _ body: () throws -> T) throws -> T {
+        let n = "\(name)"
+        try execute(script: "SAVEPOINT \(n)")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            if !isBroken { try execute(script: "ROLLBACK TO SAVEPOINT \(n); RELEASE SAVEPOINT \(n)") }
+            throw error
+        }
+        try execute(script: "RELEASE SAVEPOINT \(n)")
         return value
     }
 

@@ -116,11 +116,13 @@ public final class PostgresPool: Sendable {
     /// - Parameter isolation: e.g. `"SERIALIZABLE"`; nil = READ COMMITTED.
     /// - Parameter retries: extra attempts after a serialization failure or deadlock
     ///   (SQLSTATE 40001/40P01); the body must be safe to run again.
-    public func withTransaction<T: Sendable>(isolation: String? = nil, retries: Int = 3, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    /// - Parameter rollback: roll back at the end even on success (a dry run).
+    public func withTransaction<T: Sendable>(isolation: String? = nil, retries: Int = 3, rollback: Bool = false,
+                                             _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
-                return try await withConnection { conn in try conn.transaction(isolation: isolation, body) }
+                return try await withConnection { conn in try conn.transaction(isolation: isolation, rollback: rollback, body) }
             } catch let e as PostgresError where (e.sqlState == .serializationFailure || e.sqlState == .deadlockDetected) && attempt < retries {
                 attempt += 1
                 try await Task.sleep(nanoseconds: UInt64.random(in: 1_000_000...(10_000_000 * UInt64(attempt))))

@@ -5,9 +5,10 @@ import Testing
 
 /// Every contacts sample → the expected rows and fields; encodings and delimiters.
 ///
-/// PHASE 2: once kontord has `contact.import`, extend with: every sample imports with the
-/// expected numbers of contacts, companies and rejected rows; a second import in
-/// `update_existing` mode creates nothing new; `--dry-run` changes nothing.
+/// Through kontord's real `contact.import` (expected numbers of contacts, companies and
+/// rejected rows per sample; a second import creates nothing; `--dry-run` changes
+/// nothing): `DeliveryTests.contactSamplesThroughContactImport` and
+/// `importContactsCommandDryRun`.
 @Suite struct ContactsTests {
     @Test func googleContactsMultiValuePhone() throws {
         let r = ContactsCSV.parse(try sample("contacts/google_contacts_csv_cyrillic_multivalue_phone.csv"))

@@ -21,10 +21,12 @@ import Testing
 ///   external id, with the expected inquiry and lead status;
 /// * `crashBetweenSendAndMarkResends`: spool real `call.ingest` events and assert the
 ///   resent one is answered `duplicate: true` and counted once in the database;
-/// * `everySampleThroughTheRealIngestionMethods` and `contactSamplesThroughContactImport`
-///   already take the phase-2 branch when the methods exist; add the database-side
-///   counts (calls, messages, inquiries, lead statuses, contacts, companies, rejected
-///   rows; a second `update_existing` import creates nothing).
+/// * `everySampleThroughTheRealIngestionMethods` already takes the phase-2 branch when
+///   the methods exist; add the database-side counts (calls, messages, inquiries, lead
+///   statuses).
+///
+/// `contactSamplesThroughContactImport` and `importContactsCommandDryRun` run against
+/// kontord's real `contact.import` (done: issue 7, contacts from files).
 @Suite(.serialized) struct DeliveryTests {
     /// A robot user and its token, made through the protocol by a tech admin.
     static func robotToken(_ server: TestServer) async throws -> String {
@@ -333,31 +335,180 @@ import Testing
         return out
     }
 
-    /// Every contacts sample through `contact.import` (dry run, then for real, then again
-    /// in update mode). Phase 1: kontord answers method_not_found. PHASE 2 must replace
-    /// the per-file checks with the expected created/updated/rejected numbers per file.
+    /// What importing each contacts sample must do, worked out by reading the files (the
+    /// server's rules: docs/BRIDGE.md, "Importing contacts: the rules"). Numbers are per
+    /// file, imported one after the other into one database.
+    struct ContactSampleExpectation: Sendable {
+        var file: String
+        var rows: Int
+        var created: Int
+        var rejected: Int
+        /// New cards, companies, counterparties, phones in the database.
+        var contacts: Int
+        var companies: Int
+        var counterparties = 0
+        var phones: Int
+    }
+
+    static let contactSamples: [ContactSampleExpectation] = [
+        // Google Contacts: 2 people. Пётр's two numbers in one cell (" ::: ") are kept both:
+        // +7 916 … is a Russian mobile; "8 903 000 33 44" (Russian trunk 8 + mobile code)
+        // cannot be read in region UA, so it is stored as written and flagged, not refused.
+        // Anna Smith's +44 20 … is a London number. 2 created, 0 rejected, 3 phones.
+        .init(file: "google_contacts_csv_cyrillic_multivalue_phone.csv", rows: 2, created: 2, rejected: 0, contacts: 2, companies: 0,
+              phones: 3),
+        // Odoo res.partner: 2 companies (Grocery Outlet, Agrolait: `Company Type` =
+        // Company), each with its switchboard number on a card of its own linked to it;
+        // 4 individuals of Grocery Outlet (Bob, Bill, "Warehouse", "Accounting dep." —
+        // Odoo keeps addresses as partners), linked to the company line 2 created. US
+        // numbers written without +1 are read in region UA: kept, and flagged where they
+        // are no valid Ukrainian number. 6 rows created: 6 cards, 2 companies, 6 phones.
+        .init(file: "odoo_res_partner_companies_and_contacts.csv", rows: 6, created: 6, rejected: 0, contacts: 6, companies: 2, phones: 6),
+        // Thunderbird (quoted, multi-line): both people have addresses at the bare domain
+        // "invalid" (contact1@invalid): no dot, not an address (as contact.create says):
+        // both rows rejected, field emails[0]; nothing created.
+        .init(file: "thunderbird_export_quoted_multiline_unicode.csv", rows: 2, created: 0, rejected: 2, contacts: 0, companies: 0, phones: 0),
+        // The same two people as vCard 4.0: the same two rejections.
+        .init(file: "thunderbird_export_vcard40_escapes.vcf", rows: 2, created: 0, rejected: 2, contacts: 0, companies: 0, phones: 0),
+        // Thunderbird with semicolons: John and Jane Doe at doe.invalid (a reserved TLD,
+        // but a well-formed address): 2 created.
+        .init(file: "thunderbird_semicolon_delimited.csv", rows: 2, created: 2, rejected: 0, contacts: 2, companies: 0, phones: 0),
+    ]
+
+    static func contactRows(_ file: String) throws -> [IngestMethods.ImportRow] {
+        let bytes = try sample("contacts/" + file)
+        return file.hasSuffix(".vcf") ? VCardParser.parse(bytes) : ContactsCSV.parse(bytes).rows
+    }
+
+    /// Every contacts sample through the bridge's importer and the real `contact.import`
+    /// with a robot token: a dry run (nothing changes), the import (the expected numbers
+    /// of cards, companies and rejected rows, counted in the database), a second import
+    /// (everything `unchanged`) and an `update_existing` import (nothing created or
+    /// changed).
     @Test func contactSamplesThroughContactImport() async throws {
         let server = try await TestServer.start()
         do {
             let token = try await Self.robotToken(server)
             let conn = try await server.connect()
             _ = try await conn.call("auth.token", ["token": .string(token)])
-            for file in ["google_contacts_csv_cyrillic_multivalue_phone.csv", "odoo_res_partner_companies_and_contacts.csv",
-                         "thunderbird_export_quoted_multiline_unicode.csv", "thunderbird_semicolon_delimited.csv"] {
-                let rows = ContactsCSV.parse(try sample("contacts/" + file)).rows
-                do {
-                    let r = try await ContactImporter.run(rows, mode: .createOnly, dryRun: true, source: "import", connection: conn)
-                    #expect(r.results.count == rows.count, "\(file)")
-                    #expect(r.created + r.updated + r.unchanged + r.rejected == rows.count, "\(file)")
-                    #expect(r.dryRun)
-                } catch let e as KontorError where e.kind == .methodNotFound {
-                    // Phase 1: kontord has no contact.import yet.
+            let onDisk = try FileManager.default.contentsOfDirectory(atPath: sampleURL("contacts").path).filter { !$0.hasPrefix(".") }
+            #expect(Set(onDisk) == Set(Self.contactSamples.map(\.file)), "every contacts sample has its expected numbers")
+            for e in Self.contactSamples {
+                let rows = try Self.contactRows(e.file)
+                #expect(rows.count == e.rows, "\(e.file)")
+                let before = try await TableCounts.of(server)
+                let dry = try await ContactImporter.run(rows, mode: .createOnly, dryRun: true, source: "import", connection: conn)
+                #expect(dry.dryRun)
+                #expect((dry.created, dry.updated, dry.unchanged, dry.rejected) == (e.created, 0, 0, e.rejected), "\(e.file) dry run")
+                #expect(try await TableCounts.of(server) == before, "\(e.file): a dry run changes nothing")
+
+                let real = try await ContactImporter.run(rows, mode: .createOnly, dryRun: false, source: "import", connection: conn)
+                #expect(real.results.map(\.line) == rows.map(\.line), "\(e.file)")
+                #expect(real.results.map(\.action) == dry.results.map(\.action), "\(e.file): the dry run told the truth")
+                #expect((real.created, real.updated, real.unchanged, real.rejected) == (e.created, 0, 0, e.rejected), "\(e.file)")
+                let after = try await TableCounts.of(server)
+                #expect(after.contacts - before.contacts == e.contacts, "\(e.file) contacts")
+                #expect(after.companies - before.companies == e.companies, "\(e.file) companies")
+                #expect(after.counterparties - before.counterparties == e.counterparties, "\(e.file) counterparties")
+                #expect(after.phones - before.phones == e.phones, "\(e.file) phones")
+
+                let again = try await ContactImporter.run(rows, mode: .createOnly, dryRun: false, source: "import", connection: conn)
+                #expect((again.created, again.updated, again.unchanged, again.rejected) == (0, 0, e.created, e.rejected), "\(e.file) again")
+                #expect(again.results.map(\.contactID) == real.results.map(\.contactID), "\(e.file): the same cards")
+                let update = try await ContactImporter.run(rows, mode: .updateExisting, dryRun: false, source: "import", connection: conn)
+                #expect((update.created, update.updated, update.unchanged, update.rejected) == (0, 0, e.created, e.rejected),
+                        "\(e.file) update_existing: \(update.results.filter { $0.action != .unchanged })")
+                #expect(try await TableCounts.of(server) == after, "\(e.file): nothing new after the first import")
+
+                switch e.file {
+                case "google_contacts_csv_cyrillic_multivalue_phone.csv":
+                    #expect(real.results[0].reason == "phones[1] “8 903 000 33 44” could not be read as a phone number; kept as written")
+                    #expect(real.results[1].reason == nil)
+                case "odoo_res_partner_companies_and_contacts.csv":
+                    let grocery = real.results[0].companyID
+                    #expect(grocery != nil)
+                    #expect(real.results[1...4].allSatisfy { $0.companyID == grocery }, "Bob, Bill, Warehouse, Accounting → Grocery Outlet")
+                    #expect(real.results[5].companyID != grocery)
+                    #expect(real.results[0].reason == "phones[0] “123456789” (+380123456789) is not a valid number; kept as written")
+                case "thunderbird_export_quoted_multiline_unicode.csv", "thunderbird_export_vcard40_escapes.vcf":
+                    #expect(real.results.map(\.field) == ["emails[0]", "emails[0]"])
+                    #expect(real.results[0].reason == "“contact1@invalid” is not an e-mail address: the domain has no dot, so mail cannot reach it")
+                default:
+                    break
                 }
             }
             await conn.close()
         } catch {
             Issue.record(error)
         }
+        await server.stop()
+    }
+
+    /// `kontor-bridge import-contacts FILE --dry-run` through the built binary, against a
+    /// real kontord: one line per row (would be created / updated / unchanged / rejected,
+    /// with the reason and field), then the totals; nothing changes.
+    @Test func importContactsCommandDryRun() async throws {
+        let exe = TestEnvironment.productsDirectory.appendingPathComponent("kontor-bridge")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+            Issue.record("kontor-bridge is not built at \(exe.path)")
+            return
+        }
+        let server = try await TestServer.start()
+        let dir = try temporaryDirectory("import-contacts")
+        do {
+            let token = try await Self.robotToken(server)
+            let environment = ["KONTOR_BRIDGE_SPOOL_DIR": dir.path, "KONTOR_BRIDGE_KONTORD_HOST": "127.0.0.1",
+                               "KONTOR_BRIDGE_KONTORD_PORT": String(server.port), "KONTOR_BRIDGE_TOKEN": token, "PATH": "/usr/bin:/bin"]
+            func run(_ args: [String]) async throws -> (status: Int32, output: String) {
+                try await TestDatabase.blocking {
+                    let p = Process()
+                    p.executableURL = exe
+                    p.arguments = args
+                    p.environment = environment
+                    let out = Pipe()
+                    p.standardOutput = out
+                    p.standardError = Pipe()
+                    try p.run()
+                    let data = out.fileHandleForReading.readDataToEndOfFile()
+                    p.waitUntilExit()
+                    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+                }
+            }
+            let before = try await TableCounts.of(server)
+            let odoo = try await run(["import-contacts", sampleURL("contacts/odoo_res_partner_companies_and_contacts.csv").path, "--dry-run"])
+            #expect(odoo.status == 0, "\(odoo.output)")
+            #expect(odoo.output.contains("6 row(s); encoding utf-8, delimiter ,"))
+            for line in 2...7 { #expect(odoo.output.contains("line \(line): would be created"), "line \(line) in \(odoo.output)") }
+            #expect(odoo.output.contains("line 3: would be created — phones[0] “4157654321” (+3804157654321) is not a valid number; kept as written"))
+            #expect(odoo.output.contains("dry run: 6 created, 0 updated, 0 unchanged, 0 rejected"))
+            let thunderbird = try await run(["import-contacts", sampleURL("contacts/thunderbird_export_quoted_multiline_unicode.csv").path, "--dry-run"])
+            #expect(thunderbird.output.contains("line 2: would be rejected — “contact1@invalid” is not an e-mail address: the domain has no dot, so mail cannot reach it [emails[0]]"),
+                    "\(thunderbird.output)")
+            #expect(thunderbird.output.contains("dry run: 0 created, 0 updated, 0 unchanged, 2 rejected"))
+            #expect(try await TableCounts.of(server) == before, "--dry-run changes nothing")
+
+            // Against cards that exist: a file of one known person with a new e-mail, one
+            // new person and one bad address, in update mode.
+            let conn = try await server.connect()
+            _ = try await conn.call("auth.token", ["token": .string(token)])
+            _ = try await ContactImporter.run(try Self.contactRows("thunderbird_semicolon_delimited.csv"), mode: .createOnly, dryRun: false,
+                                              source: nil, connection: conn)
+            await conn.close()
+            let file = dir.appendingPathComponent("people.csv")
+            try Data("Name;E-mail;Phone\nJohn Doe;john@doe.invalid, john.doe@gmail.com;\nNew Person;new@person.ua;050 123 45 67\nBroken;broken@;\n".utf8)
+                .write(to: file)
+            let mixed = try await run(["import-contacts", file.path, "--dry-run", "--update-existing"])
+            #expect(mixed.output.contains("line 2: would be updated contact "), "\(mixed.output)")
+            #expect(mixed.output.contains("line 3: would be created\n"), "\(mixed.output)")
+            #expect(mixed.output.contains("line 4: would be rejected — “broken@” is not an e-mail address: nothing after the @ [emails[0]]"))
+            #expect(mixed.output.contains("dry run: 1 created, 1 updated, 0 unchanged, 1 rejected"))
+            let afterImport = try await TableCounts.of(server)
+            _ = try await run(["import-contacts", file.path, "--dry-run", "--update-existing"])
+            #expect(try await TableCounts.of(server) == afterImport)
+        } catch {
+            Issue.record(error)
+        }
+        try? FileManager.default.removeItem(at: dir)
         await server.stop()
     }
 }

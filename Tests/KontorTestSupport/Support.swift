@@ -371,3 +371,27 @@ public func runCommand(_ argv: [String], environment: [String: String]) throws -
     // WIFEXITED / WEXITSTATUS
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
+
+/// Rows of the tables an import writes, counted in the database itself.
+public struct TableCounts: Equatable, Sendable, CustomStringConvertible {
+    public var contacts = 0, companies = 0, counterparties = 0, phones = 0, emails = 0, messengers = 0, comments = 0, audit = 0
+
+    public static func of(_ server: TestServer) async throws -> TableCounts {
+        try await server.database.with { conn in
+            let r = try conn.query("""
+                SELECT (SELECT count(*) FROM contacts) AS contacts, (SELECT count(*) FROM companies) AS companies,
+                       (SELECT count(*) FROM counterparties) AS counterparties, (SELECT count(*) FROM contact_phones) AS phones,
+                       (SELECT count(*) FROM contact_emails) AS emails, (SELECT count(*) FROM contact_messengers) AS messengers,
+                       (SELECT count(*) FROM comments) AS comments, (SELECT count(*) FROM audit_log) AS audit
+                """).one()
+            return TableCounts(contacts: try r.decode("contacts"), companies: try r.decode("companies"),
+                               counterparties: try r.decode("counterparties"), phones: try r.decode("phones"),
+                               emails: try r.decode("emails"), messengers: try r.decode("messengers"),
+                               comments: try r.decode("comments"), audit: try r.decode("audit"))
+        }
+    }
+
+    public var description: String {
+        "contacts \(contacts), companies \(companies), counterparties \(counterparties), phones \(phones), emails \(emails), messengers \(messengers), comments \(comments), audit \(audit)"
+    }
+}

@@ -19,12 +19,15 @@ public enum IngestMethods {
                             "manager_login: string?", "raw: json?"]),
     ]
 
-    /// `contact.import` (issue 7, served by the bridge team's handler): its own list so
-    /// that the catalogue lists it only once a server serves it.
+    /// `contact.import` (issue 7), served on its own: `MethodCatalogue.all` includes this
+    /// list, and the ingestion methods above join it when they are served.
     public static let importCatalogue: [MethodInfo] = [
         MethodInfo("contact.import", "Import contacts and companies from rows (CSV); per-row results; dry run and update mode.",
                    params: ["rows: [row]", "mode: create_only|update_existing", "dry_run: bool?", "source: string?"]),
     ]
+
+    /// At most this many rows per `contact.import` call.
+    public static let importMaxRows = 1000
 
     /// Direction of a call or message relative to us.
     public enum Direction: String, Codable, Sendable, CaseIterable {
@@ -250,15 +253,24 @@ public enum IngestMethods {
     public struct ImportRowResult: Codable, Sendable, Equatable {
         public var line: Int
         public var action: ImportAction
+        /// The contact the row created, updated or matched (for a rejected row: the
+        /// existing contact it clashed with). Null in a dry run for records the run
+        /// would have created.
         public var contactID: Int64?
+        /// The company the row created, updated, matched or linked.
         public var companyID: Int64?
-        /// Why a row was rejected (or what was unchanged), for people.
+        /// Why a row was rejected; for other rows, what was noticed (numbers kept
+        /// unread, values that differ from the card and were left as they are), for people.
         public var reason: String?
-        /// The offending field of a rejected row.
+        /// The offending field of a rejected row (`emails[0]`, `phones[1]`, `owner_login`).
         public var field: String?
+        /// A rejected row that names several existing contacts: all of them.
+        public var existingIDs: [Int64]?
 
-        public init(line: Int, action: ImportAction, contactID: Int64? = nil, companyID: Int64? = nil, reason: String? = nil, field: String? = nil) {
-            self.line = line; self.action = action; self.contactID = contactID; self.companyID = companyID; self.reason = reason; self.field = field
+        public init(line: Int, action: ImportAction, contactID: Int64? = nil, companyID: Int64? = nil, reason: String? = nil,
+                    field: String? = nil, existingIDs: [Int64]? = nil) {
+            self.line = line; self.action = action; self.contactID = contactID; self.companyID = companyID; self.reason = reason
+            self.field = field; self.existingIDs = existingIDs
         }
     }
 

@@ -7,6 +7,7 @@ enum Methods {
         RecordHandlers.register(&t)
         PlanFactHandlers.register(&t)
         LeadHandlers.register(&t)
+        ImportHandlers.register(&t)
     }
 
     /// Long-running jobs of the instance (schedulers, dispatchers), run while serving.
