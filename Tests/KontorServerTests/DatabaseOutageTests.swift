@@ -10,8 +10,10 @@ import Testing
 struct DatabaseOutageTests {
     @Test("database stopped mid-run: unavailable, no crash; back: requests succeed without restarting kontord")
     func outageAndRecovery() async throws {
-        let cluster = try await LocalCluster.create()
-        defer { Task { await cluster.destroy() } }
+        try await LocalCluster.with { cluster in try await Self.outage(cluster) }
+    }
+
+    static func outage(_ cluster: LocalCluster) async throws {
         let conninfo = cluster.conninfo
         try await TestDatabase.blocking {
             let c = try PostgresConnection(conninfo: conninfo)

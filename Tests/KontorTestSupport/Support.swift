@@ -310,13 +310,47 @@ public final class LocalCluster: Sendable {
         throw lastError
     }
 
-    private init(home: URL, port: Int) { self.home = home; self.port = port }
+    private init(home: URL, port: Int) {
+        self.home = home
+        self.port = port
+        LocalCluster.live.withLockedValue { $0[home.path] = port }
+        LocalCluster.installExitHook
+    }
+
+    /// Runs `body` with a fresh cluster and destroys it afterwards, also when `body` throws.
+    public static func with<T: Sendable>(_ body: @Sendable (LocalCluster) async throws -> T) async throws -> T {
+        let c = try await create()
+        do {
+            let v = try await body(c)
+            await c.destroy()
+            return v
+        } catch {
+            await c.destroy()
+            throw error
+        }
+    }
+
+    /// Clusters not destroyed yet: stopped when the test process exits, whatever happened.
+    static let live = NIOLockedValueBox([String: Int]())
+    static let installExitHook: Void = {
+        atexit {
+            let script = TestEnvironment.projectRoot.appendingPathComponent("deploy/pg.sh").path
+            for (home, port) in LocalCluster.live.withLockedValue({ $0 }) {
+                var env = ProcessInfo.processInfo.environment
+                env["KONTOR_HOME"] = home
+                env["KONTOR_PG_PORT"] = String(port)
+                _ = try? runCommand(["/bin/bash", script, "destroy"], environment: env)
+                try? FileManager.default.removeItem(atPath: home)
+            }
+        }
+    }()
 
     public func start() async throws { try await run("start") }
     public func stop() async throws { try await run("stop") }
     public func destroy() async {
         try? await run("destroy")
         try? FileManager.default.removeItem(at: home)
+        _ = LocalCluster.live.withLockedValue { $0.removeValue(forKey: home.path) }
     }
 
     func run(_ verb: String) async throws {
