@@ -104,6 +104,53 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("quarantine/huge.eml.reason.txt").path))
     }
 
+    // MARK: two bridges on one spool
+
+    /// A second `serve` on the same spool used to stop at once (its sender threw
+    /// `Busy`, ending the service group); now its sender waits and takes over.
+    @Test func aSecondSenderWaitsAndTakesOver() async throws {
+        let server = try await TestServer.start()
+        let dir = try temporaryDirectory("two")
+        do {
+            let token = try await DeliveryTests.robotToken(server)
+            let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
+            let port = server.port
+            func sender() -> SpoolSender {
+                SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token, configuration: BridgeWorld.fast,
+                            logger: TestEnvironment.logger)
+            }
+            let first = Task { try await sender().run() }
+            try await Task.sleep(for: .milliseconds(200))
+            let second = Task { try await sender().runWhenFree(retry: .milliseconds(50)) }
+            try await Task.sleep(for: .milliseconds(200))
+            first.cancel()
+            _ = try? await first.value
+            try spool.appendBlocking([try DeliveryTests.callEvent("taken-over")])
+            try await eventually("the second sender delivers") { try spool.depth() == 0 }
+            second.cancel()
+            _ = try? await second.value
+            #expect(try await DeliveryTests.legsByID(server) == ["taken-over": 1])
+        } catch {
+            Issue.record(error)
+        }
+        try? FileManager.default.removeItem(at: dir)
+        await server.stop()
+    }
+
+    // MARK: HTML and MIME that would take forever
+
+    @Test func hostileHTMLAndNestingStayCheap() throws {
+        let started = Date()
+        #expect(HTMLText.toText(String(repeating: "<", count: 200_000)).count == 200_000)
+        _ = HTMLText.toText(String(repeating: "<", count: 200_000) + ">")
+        _ = HTMLText.toText(String(repeating: "<a", count: 100_000))
+        #expect(Date().timeIntervalSince(started) < 5, "linear, not quadratic")
+        var raw = "From: a@b.ua\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+        for i in 0..<200 { raw += "Content-Type: multipart/mixed; boundary=\"b\(i)\"\r\n\r\n--b\(i)\r\n" }
+        raw += "Content-Type: text/plain\r\n\r\nhello\r\n"
+        _ = try EmailParser.parse(raw: Array(raw.utf8), fallbackDate: Date())  // no crash
+    }
+
     // MARK: configuration
 
     @Test func configurationRefusesValuesThatWouldSpin() throws {

@@ -97,6 +97,25 @@ public final class SpoolSender: Sendable {
         }
     }
 
+    /// Delivers until cancelled, like ``run()``; while another process holds the spool
+    /// (a second `serve` on the same directory), waits and takes over once it is free,
+    /// checking every `retry`.
+    public func runWhenFree(retry: Duration = .seconds(2)) async throws {
+        var told = false
+        while true {
+            do {
+                try await run()
+                return
+            } catch is Busy {
+                if !told {
+                    logger.notice("another kontor-bridge is sending this spool; this one takes over when it stops")
+                    told = true
+                }
+                try await Task.sleep(for: retry)
+            }
+        }
+    }
+
     /// Delivers until the spool is empty, then returns (for the import commands).
     /// Throws `Busy` when another sender holds the spool (it will deliver them).
     public func drain() async throws {

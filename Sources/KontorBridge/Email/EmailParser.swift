@@ -166,13 +166,18 @@ public enum EmailParser {
         var html: [String] = []
         var attachments: [IngestMethods.Attachment] = []
 
-        mutating func walk(_ object: UnsafeMutablePointer<GMimeObject>) {
+        /// Multiparts nested deeper than this are not looked into (a hostile message
+        /// must not exhaust the stack; real mail nests a few levels).
+        static let maxDepth = 32
+
+        mutating func walk(_ object: UnsafeMutablePointer<GMimeObject>, depth: Int = 0) {
             if kb_is_multipart(object) != 0 {
+                guard depth < Self.maxDepth else { return }
                 let mp = kb_as_multipart(object)
                 let n = g_mime_multipart_get_count(mp)
                 guard n > 0 else { return }
                 for i in 0..<n {
-                    if let child = g_mime_multipart_get_part(mp, i) { walk(child) }
+                    if let child = g_mime_multipart_get_part(mp, i) { walk(child, depth: depth + 1) }
                 }
                 return
             }
