@@ -75,7 +75,7 @@ import Glibc
             #expect(r.status == 200)
             #expect(r.body == #"{"status":"success"}"#)
             var leads: [JSONValue] = []
-            let deadline = Date().addingTimeInterval(20)
+            let deadline = Date().addingTimeInterval(60)
             while leads.isEmpty, Date() < deadline {
                 leads = try await w.admin.call("lead.list", [:])["leads"]?.items ?? []
                 if leads.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
@@ -110,7 +110,9 @@ import Glibc
             }
             let bad = try await post(port: port, path: "/hooks/binotel/not-the-secret-at-all", body: [], headers: [:])
             #expect(bad.status == 403)
-            try await eventually("the sender records that kontord is unreachable") { state.read().lastError != nil }
+            try await eventually("the sender records that kontord is unreachable", seconds: 60) {
+                state.read().lastError?.contains("cannot connect") == true
+            }
             bridge.signal(SIGTERM)
             #expect(await bridge.wait(seconds: 20) == 0, "\(bridge.stderr)")
             #expect(try spool.depth() == 2)
@@ -151,7 +153,12 @@ import Glibc
 
             // 4. serve again with kontord back: what waited is delivered, once.
             (bridge, port) = try await Self.serve(exe, config: config, environment: environment, in: w.dir)
-            try await eventually("the spool drains") { try spool.depth() == 0 }
+            do {
+                try await eventually("the spool drains", seconds: 90) { try spool.depth() == 0 }
+            } catch {
+                Issue.record("serve's log: \(bridge.stderr)")
+                throw error
+            }
             bridge.signal(SIGTERM)
             #expect(await bridge.wait(seconds: 20) == 0)
             #expect(try await w.admin.call("lead.list", [:])["total"]?.int == 3)
