@@ -300,7 +300,10 @@ import Testing
             let s2 = try await TestServer.start(database: server1.database)
             server2 = s2
             kontordPort.withLock { $0 = s2.port }
-            try await eventually("everything is delivered") { try spool.depth() == 0 }
+            // The cursor moves before the counters: wait for both.
+            try await eventually("everything is delivered") {
+                try spool.depth() == 0 && state.read().sources.values.map(\.delivered).reduce(0, +) == 5
+            }
             let counts = state.read().sources
             #expect(counts["binotel"]?.delivered == 2)
             #expect(counts["binotel"]?.duplicates == 1)
