@@ -36,6 +36,8 @@ struct KontorSeed: AsyncParsableCommand {
     var concurrency: Int = 12
     @Flag(help: "Print only the summary.")
     var quiet = false
+    @Flag(help: "Also print how long each method took.")
+    var timings = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -59,6 +61,7 @@ struct KontorSeed: AsyncParsableCommand {
             let summary = try await Seeder.run(options: options, data: data)
             for line in summary.lines { print(line) }
             print(String(format: "seeded in %.1f s (%d requests)", summary.seconds, summary.requests))
+            if timings { for line in Timings.shared.lines { print(line) } }
         } catch SeedError.refused(let why) {
             FileHandle.standardError.write(Data("kontor-seed: \(why)\n".utf8))
             throw ExitCode(3)

@@ -31,6 +31,8 @@ final class Member: Sendable {
     /// Calls a method; an error answer becomes a `SeedError.server` naming who called what.
     func call(_ method: String, _ params: JSONValue = .object([:])) async throws -> JSONValue {
         sent.withLockedValue { $0 += 1 }
+        let start = Date()
+        defer { Timings.shared.add(method, Date().timeIntervalSince(start)) }
         do {
             return try await connection.call(method, params)
         } catch let e as KontorError {
@@ -142,4 +144,23 @@ final class Ledger: Sendable {
     }
 
     var leads: [Int64: (plan: LeadPlan, party: Party, latest: Minute)] { state.withLockedValue { $0.leads } }
+}
+
+/// How long each method took, answered (for `--timings`).
+final class Timings: Sendable {
+    static let shared = Timings()
+    private let box = NIOLockedValueBox([String: (count: Int, seconds: Double)]())
+
+    func add(_ method: String, _ seconds: Double) {
+        box.withLockedValue { $0[method, default: (0, 0)].count += 1; $0[method, default: (0, 0)].seconds += seconds }
+    }
+
+    /// One line per method: count, mean and total wall time, busiest first.
+    var lines: [String] {
+        box.withLockedValue { $0 }.sorted { $0.value.seconds > $1.value.seconds }.map {
+            $0.key.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(format: "%6d calls %8.1f ms mean %8.1f s in all", $0.value.count,
+                         $0.value.seconds / Double(max(1, $0.value.count)) * 1000, $0.value.seconds)
+        }
+    }
 }

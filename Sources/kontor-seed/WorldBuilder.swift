@@ -284,7 +284,7 @@ struct WorldBuilder {
             var company = CompanySeed(key: key, name: name, industry: industry, address: addr, city: city, website: website,
                                       notes: note.isEmpty ? nil : note, ownerLogin: ownerLogin, segment: segment, devStep: devStep,
                                       serviceStage: stage, serviceMove: move, counterparties: counterparties, contactKeys: [],
-                                      ordersPerMonth: segment == "service" ? 0.6 + d.unit() * 2.0 : 0,
+                                      ordersPerMonth: segment == "service" ? 0.5 + d.unit() * 1.8 : 0,
                                       size: 0.5 + d.unit() * d.unit() * 2.5)
             // The company's office line: people there have extensions on it.
             var office = Words.landlineDigits(area: cities[city].area, digits: cities[city].digits, &d)
@@ -526,7 +526,7 @@ struct WorldBuilder {
             let owner = company.ownerLogin
             let team = managers.filter { $0.department == company.segment }.map(\.login)
             let inboundRate = company.segment == "service" ? company.ordersPerMonth / 21 : 0.4 / 21
-            let outboundRate = company.segment == "service" ? 0.5 / 21 : 1.2 / 21
+            let outboundRate = company.segment == "service" ? 0.4 / 21 : 1.0 / 21
             let lastDevStage = company.segment == "development" && company.devStep == 5
             for day in days {
                 if d.chance(inboundRate), let at = workTime(day, &d) {
