@@ -107,9 +107,13 @@ struct SeedData: Sendable {
             var weight: Double
             var texts: [String]
         }
-        var emailSubjects: [String]
-        var emailBodies: [String]
+        struct Email: Decodable, Sendable {
+            var subject: String
+            var body: String
+        }
+        var emails: [Email]
         var chatTexts: [String]
+        var newClientChatTexts: [String]
         var siteTexts: [String]
         var socialTexts: [String]
         var replies: [String]
@@ -149,6 +153,7 @@ struct SeedData: Sendable {
             ("places.json cities", places.cities.count), ("places.json streets", places.streets.count),
             ("companies.json roots", companies.roots.count), ("companies.json industries", companies.industries.count),
             ("products.json lines", products.lines.count), ("texts.json rejections", texts.rejections.count),
+            ("texts.json emails", texts.emails.count), ("texts.json replies", texts.replies.count),
             ("staff.json managers", staff.managers.count),
         ]
         for (name, count) in lists where count == 0 { throw SeedError.data("\(name) is empty") }

@@ -268,21 +268,16 @@ final class Seeder: Sendable {
         let groups = Dictionary(grouping: world.events, by: \.party)
         let strangerEvents = world.strangers.flatMap { groups[.stranger($0.key)] ?? [] }
         let clientParties = groups.keys.compactMap { p -> Int? in if case .contact(let k) = p { return k } else { return nil } }.sorted()
-        // Strangers one after another: their leads take turns in the round-robin, so who
-        // gets whom is the same every run. Clients (owned already) side by side.
-        enum Work: Sendable { case strangers([EventSeed]), client([EventSeed]) }
-        let work = [Work.strangers(strangerEvents)] + clientParties.map { Work.client(groups[.contact($0)] ?? []) }
         let counts = NIOLockedValueBox((calls: 0, legs: 0, messages: 0))
-        try await concurrently(work, limit: options.concurrency) { w in
-            switch w {
-            case .strangers(let list), .client(let list):
-                for e in list {
-                    let n = try await self.deliver(e)
-                    counts.withLockedValue {
-                        if case .call = e.kind { $0.calls += 1; $0.legs += n } else { $0.messages += 1 }
-                    }
-                }
-            }
+        @Sendable func delivered(_ e: EventSeed, _ n: Int) {
+            counts.withLockedValue { if case .call = e.kind { $0.calls += 1; $0.legs += n } else { $0.messages += 1 } }
+        }
+        // New people first, one event after another: their leads take turns in the
+        // round-robin, and their cards, leads and companies get the same ids every run.
+        for e in strangerEvents { delivered(e, try await deliver(e)) }
+        // Then the clients (owned already), each one's events in order, side by side.
+        try await concurrently(clientParties, limit: options.concurrency) { key in
+            for e in groups[.contact(key)] ?? [] { delivered(e, try await self.deliver(e)) }
         }
         let c = counts.withLockedValue { $0 }
         say("robot: \(c.calls) calls (\(c.legs) legs) and \(c.messages) messages since \(calendar.period(world.firstMonthOffset))-01")
@@ -455,9 +450,17 @@ final class Seeder: Sendable {
     // MARK: - Funnels, comments, leads by hand
 
     private func cards() async throws {
-        enum Work: Sendable { case funnel(Int), comment(Int), manualLead(Int) }
+        // Leads by hand first, one by one (the same ids every run).
+        let templates = ledger.templates
+        for l in world.manualLeads {
+            guard let cid = ledger.contact(l.contactKey) else { continue }
+            _ = try await member(l.ownerLogin).call("lead.create", object([
+                ("contact_id", .int(cid)), ("template_id", templates.isEmpty ? nil : .int(templates[l.template % templates.count])),
+                ("summary", .string(l.summary)),
+            ]))
+        }
+        enum Work: Sendable { case funnel(Int), comment(Int) }
         let work = world.companies.map { Work.funnel($0.key) } + world.comments.indices.map { Work.comment($0) }
-            + world.manualLeads.indices.map { Work.manualLead($0) }
         let moves = NIOLockedValueBox(0)
         try await concurrently(work, limit: options.concurrency) { w in
             switch w {
@@ -488,14 +491,6 @@ final class Seeder: Sendable {
                 } else if let key = c.companyKey, let id = self.ledger.company(key) {
                     _ = try await who.call("company.comment", ["id": .int(id), "body": .string(c.body)])
                 }
-            case .manualLead(let i):
-                let l = self.world.manualLeads[i]
-                guard let cid = self.ledger.contact(l.contactKey) else { return }
-                let templates = self.ledger.templates
-                _ = try await self.member(l.ownerLogin).call("lead.create", object([
-                    ("contact_id", .int(cid)), ("template_id", templates.isEmpty ? nil : .int(templates[l.template % templates.count])),
-                    ("summary", .string(l.summary)),
-                ]))
             }
         }
         say("cards: \(moves.withLockedValue { $0 }) funnel moves, \(world.comments.count) comments, \(world.manualLeads.count) leads made by hand")

@@ -77,6 +77,15 @@ struct WorldBuilder {
         makeRecentMessages(&ev)
         makeRecentMissedCalls(&ev)
         events.sort { ($0.at, $0.key) < ($1.at, $1.key) }
+        // The PBX numbers calls as they happen.
+        var serial = 0
+        for i in events.indices {
+            if case .call(var call) = events[i].kind {
+                serial += 1
+                call.generalID = String(640_000_000 + serial * 7)
+                events[i].kind = .call(call)
+            }
+        }
         var sh = root.fork("shipments")
         makeShipments(&sh)
         var pl = root.fork("plans")
@@ -342,7 +351,7 @@ struct WorldBuilder {
             var organization = ""
             if recent {
                 outcome = .open
-                organization = d.chance(0.5) ? companyName(industry: industry, &d) : ""
+                organization = d.chance(0.8) ? companyName(industry: industry, &d) : ""
             } else {
                 switch d.weighted([18, 12, 62, 8]) {
                 case 0:
@@ -398,6 +407,7 @@ struct WorldBuilder {
         var dupes = 0
         for i in strangers.indices where dupes < 3 && (strangers[i].channel == "telegram" || strangers[i].channel == "viber") {
             if case .open = strangers[i].outcome { continue }
+            if strangers[i].deleteAfter { continue }
             var twin = strangers[i]
             twin.key = strangers.count
             twin.channel = "phone"
@@ -407,6 +417,7 @@ struct WorldBuilder {
             twin.mobile = mobile(&d)
             twin.outcome = .reject(reason: "duplicate", text: "Той самий клієнт, що вже писав у месенджер")
             twin.duplicateOf = strangers[i].key
+            twin.deleteAfter = false
             strangers.append(twin)
             dupes += 1
         }
@@ -490,9 +501,20 @@ struct WorldBuilder {
 
     private func weekday(_ d: inout Dice) -> String { d.pick(data.texts.weekdays) }
 
+    private func values(first: String, org: String, manager: String, _ d: inout Dice) -> [String: String] {
+        ["item": item(&d), "first": first, "org": org, "manager": manager, "day": weekday(&d),
+         "n": String(d.int(1000...9999)), "city": d.pick(data.places.cities).name]
+    }
+
     private func fillText(_ t: String, first: String, org: String, manager: String, _ d: inout Dice) -> String {
-        Words.fill(t, ["item": item(&d), "first": first, "org": org, "manager": manager, "day": weekday(&d),
-                       "n": String(d.int(1000...9999)), "city": d.pick(data.places.cities).name])
+        Words.fill(t, values(first: first, org: org, manager: manager, &d))
+    }
+
+    /// An e-mail's subject and body, filled with the same values.
+    private func composeEmail(first: String, org: String, _ d: inout Dice) -> (subject: String, body: String) {
+        let e = d.pick(data.texts.emails)
+        let v = values(first: first, org: org, manager: "", &d)
+        return (Words.fill(e.subject, v), Words.fill(e.body, v))
     }
 
     private var messageSerial = 0
@@ -537,8 +559,7 @@ struct WorldBuilder {
                     let roll = d.unit()
                     if roll < 0.24, let email = person.email {
                         let org = company.name
-                        let subject = fillText(d.pick(data.texts.emailSubjects), first: person.name.first, org: org, manager: "", &d)
-                        let body = fillText(d.pick(data.texts.emailBodies), first: person.name.first, org: org, manager: "", &d)
+                        let (subject, body) = composeEmail(first: person.name.first, org: org, &d)
                         let id = messageID("email", &d)
                         let attach: (name: String, type: String, size: Int)? = d.chance(0.2)
                             ? ("zamovlennia.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", d.int(9_000...60_000)) : nil
@@ -604,7 +625,6 @@ struct WorldBuilder {
 
     private mutating func makeStrangerEvents(_ d0: inout Dice) {
         let days = workingDays()
-        let recentDays = days.filter { $0 * 1440 + 600 >= recentFrom || $0 == 0 }
         let olderDays = days.filter { $0 * 1440 + 1200 < recentFrom }
         for s in strangers {
             var d = d0.fork("stranger \(s.key)")
@@ -616,9 +636,9 @@ struct WorldBuilder {
                 at = first + 1440 * d.int(1...3) + d.int(-120...120)
                 if at >= recentFrom { at = first + d.int(60...300) }
             } else if s.key < WorldBuilder.recentStrangers {
-                let day = recentDays.isEmpty ? 0 : d.pick(recentDays)
-                at = workTime(day, &d) ?? (nowMinute - d.int(30...300))
-                if at >= nowMinute - 5 { at = nowMinute - d.int(30...300) }
+                // The newest people came in over the last hours, at fixed distances from
+                // now: their leads (1…14) look the same whenever the demo is seeded.
+                at = nowMinute - 25 - s.key * 33 - d.int(0...10)
             } else {
                 at = workTime(d.pick(olderDays.isEmpty ? [-1] : olderDays), &d) ?? -1440 + 600
             }
@@ -658,8 +678,7 @@ struct WorldBuilder {
                     if back < nowMinute - 2 { add(party, back, .call(outboundCall(to: s.mobile.nsn, by: taker, answered: d.chance(0.85), &d))) }
                 }
             case "email":
-                let subject = fillText(d.pick(data.texts.emailSubjects), first: s.name.first, org: org.isEmpty ? "нашої компанії" : org, manager: "", &d)
-                let body = fillText(d.pick(data.texts.emailBodies), first: s.name.first, org: org, manager: "", &d)
+                let (subject, body) = composeEmail(first: s.name.first, org: org.isEmpty ? "нашої компанії" : org, &d)
                 let id = messageID("email", &d)
                 add(party, at, .message(MessageSeed(externalID: id, channel: "email", direction: "inbound", senderEmail: s.email,
                                                     senderName: s.name.display, recipient: ourMail, subject: subject, text: body,
@@ -677,7 +696,7 @@ struct WorldBuilder {
                 }
             default:
                 let uid = s.messengerID ?? ""
-                let texts = s.channel == "facebook" || s.channel == "instagram" ? data.texts.socialTexts : data.texts.chatTexts
+                let texts = s.channel == "facebook" || s.channel == "instagram" ? data.texts.socialTexts : data.texts.newClientChatTexts
                 add(party, at, .message(MessageSeed(externalID: messageID(s.channel, &d, chat: uid), channel: s.channel, direction: "inbound",
                                                     senderMessengerID: uid, senderUsername: s.handle, senderName: s.name.display,
                                                     recipient: "ofisdim", text: fillText(d.pick(texts), first: s.name.first, org: org, manager: "", &d),
@@ -706,13 +725,11 @@ struct WorldBuilder {
         for (i, p) in d.shuffled(withEmail).prefix(3).enumerated() {
             let at = nowMinute - 6 - i * 14 - d.int(0...5)
             let org = companies[p.companyKey].name
-            let subject = fillText(d.pick(data.texts.emailSubjects), first: p.name.first, org: org, manager: "", &d)
+            let (subject, body) = composeEmail(first: p.name.first, org: org, &d)
             let id = messageID("email", &d)
             add(.contact(p.key), at, .message(MessageSeed(externalID: id, channel: "email", direction: "inbound", senderEmail: p.email,
                                                          senderName: p.name.display, recipient: ourMail, subject: subject,
-                                                         text: fillText(d.pick(data.texts.emailBodies), first: p.name.first, org: org,
-                                                                        manager: "", &d),
-                                                         threadID: id)), lead: .keepOpen)
+                                                         text: body, threadID: id)), lead: .keepOpen)
         }
     }
 
@@ -757,12 +774,16 @@ struct WorldBuilder {
             list.append(ShipmentSeed(companyKey: c.key, counterparty: cp, contactKey: d.chance(0.7) ? ck : nil, at: at,
                                      kopecks: orderKopecks(c, &d), document: ""))
         }
-        // The first orders of prospects at the last Development stage.
-        for c in companies where c.segment == "development" && c.devStep == 5 {
+        // Prospects buy too: the first orders of those at the last Development stage, a
+        // trial order of some in negotiation (the Development managers' fact).
+        for c in companies where c.segment == "development" && c.devStep >= 4 {
             var d = d0.fork("first order \(c.key)")
-            let at = -d.int(3...40) * 1440 + d.int(600...1000)
-            list.append(ShipmentSeed(companyKey: c.key, counterparty: 0, contactKey: c.contactKeys.first, at: at, kopecks: orderKopecks(c, &d),
-                                     document: ""))
+            let orders = c.devStep == 5 ? d.int(2...3) : (d.chance(0.4) ? 1 : 0)
+            for _ in 0..<orders {
+                let at = -d.int(2...(c.devStep == 5 ? 60 : 30)) * 1440 + d.int(600...1000)
+                list.append(ShipmentSeed(companyKey: c.key, counterparty: 0, contactKey: c.contactKeys.first, at: at,
+                                         kopecks: orderKopecks(c, &d), document: ""))
+            }
         }
         // Refunds: part of a delivery comes back a few days later.
         var refunds: [ShipmentSeed] = []
@@ -817,7 +838,7 @@ struct WorldBuilder {
                 if m.department == "service" {
                     base = (byManager[m.login]?[min(month, 0)] ?? 0) * (1.0 + d.unit() * 0.12)
                 } else {
-                    base = (40_000 + d.unit() * 40_000) * 100
+                    base = (60_000 + d.unit() * 60_000) * 100
                 }
                 plans.append(PlanSeed(monthOffset: month, managerLogin: m.login, companyKey: nil, planKopecks: roundTo(base, 5000),
                                       potentialKopecks: roundTo(base * (1.6 + d.unit() * 0.6), 10_000)))
