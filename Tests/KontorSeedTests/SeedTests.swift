@@ -24,7 +24,7 @@ struct SeedTests {
         var argv = [executable, "--server", "127.0.0.1:\(server.port)", "--data", TestEnvironment.projectRoot.appendingPathComponent("seeds").path]
         if let tokenFile { argv += ["--token-file", tokenFile] }
         let env = ["KONTOR_SEED_ADMIN_PASSWORD": TestServer.password, "KONTOR_SEED_TECH_PASSWORD": TestServer.password,
-                   "KONTOR_SEED_PASSWORD": "demo-pass-1", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                   "KONTOR_SEED_PASSWORD": "kontor-demo", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                    "LANG": "C.UTF-8"]
         return try await runCapturing(argv, environment: env)
     }
@@ -48,7 +48,7 @@ struct SeedTests {
         }
     }
 
-    @Test("an empty database gets the whole demo; a second run refuses; a second database gets the same demo")
+    @Test("an empty database gets the whole demo; a second run refuses; a second database gets the same demo; the quickstart's tour works")
     func seedsRefusesAndRepeats() async throws {
         let server = try await Self.server()
         let token = NSTemporaryDirectory() + "kontor-seed-\(UUID().uuidString.prefix(8))/robot.token"
@@ -138,8 +138,53 @@ struct SeedTests {
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         #expect(try await Self.digest(twin) == before)
         await twin.stop()
+
+        // Every command of docs/QUICKSTART.md's tour works on the demo, as written.
+        let tour = try await Self.runQuickstart(server: server, token: token)
+        #expect(tour.status == 0, "the quickstart stopped:\n\(tour.stdout.suffix(3000))\n\(tour.stderr)")
         await server.stop()
     }
+
+    /// The shell commands of docs/QUICKSTART.md from "Log in" on, as one bash script:
+    /// `make` and the bare REPL left out, logins given their password, the port and the
+    /// token file the test's. Runs it with `set -e` in a scratch folder.
+    static func runQuickstart(server: TestServer, token: String) async throws -> CommandOutput {
+        let doc = try String(contentsOf: TestEnvironment.projectRoot.appendingPathComponent("docs/QUICKSTART.md"), encoding: .utf8)
+        guard let start = doc.range(of: "## Log in") else { throw QuickstartError(message: "no \"## Log in\" in QUICKSTART.md") }
+        let passwords = ["admin": TestServer.password, "tech": TestServer.password]
+        var script = ["set -e", "cd \"$WORK\""]
+        var rest = doc[start.upperBound...]
+        while let open = rest.range(of: "```sh\n"), let close = rest[open.upperBound...].range(of: "```") {
+            let block = rest[open.upperBound..<close.lowerBound].replacingOccurrences(of: "\\\n", with: " ")
+            for raw in block.split(separator: "\n") {
+                var line = raw.trimmingCharacters(in: .whitespaces)
+                let bare = line.split(separator: "#", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? line
+                if line.isEmpty || line.hasPrefix("make ") || line.hasPrefix("export PATH=") || bare == "kontor" { continue }
+                if line.hasPrefix("kontor login ") {
+                    let login = line.dropFirst("kontor login ".count).prefix { !$0.isWhitespace }
+                    line = "KONTOR_PASSWORD=\(passwords[String(login)] ?? "kontor-demo") kontor login \(login)"
+                }
+                line = line.replacingOccurrences(of: "127.0.0.1 7411", with: "127.0.0.1 \(server.port)")
+                    .replacingOccurrences(of: "var/demo/robot.token", with: token)
+                script.append("printf '\\n$ %s\\n' '\(line.replacingOccurrences(of: "'", with: "'\\''"))'")
+                script.append(line)
+            }
+            rest = rest[close.upperBound...]
+        }
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kontor-tour-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("tour.sh").path
+        try script.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let system = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return try await runCapturing(["/bin/bash", path], environment: [
+            "PATH": TestEnvironment.productsDirectory.path + ":" + system, "HOME": dir.path,
+            "XDG_CONFIG_HOME": dir.appendingPathComponent(".config").path, "WORK": dir.path,
+            "KONTOR_SERVER": "127.0.0.1:\(server.port)", "LANG": "C.UTF-8", "COLUMNS": "100",
+        ])
+    }
+
+    struct QuickstartError: Error { var message: String }
 
     @Test("one contact is enough to refuse; a wrong admin password too; both say why and write nothing")
     func refusals() async throws {
