@@ -143,19 +143,12 @@ final class Spawned: @unchecked Sendable {
         let tag = UUID().uuidString.prefix(8)
         stdoutPath = dir.appendingPathComponent("stdout-\(tag).txt").path
         stderrPath = dir.appendingPathComponent("stderr-\(tag).txt").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = [executable.path] + arguments
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cargs + cenv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable.path, &actions, nil, cargs, cenv)
-        guard rc == 0 else { throw PayloadError("cannot start \(executable.path): errno \(rc)") }
+        let pid: pid_t
+        do {
+            pid = try spawnChild([executable.path] + arguments, environment: environment, stdout: stdoutPath, stderr: stderrPath)
+        } catch {
+            throw PayloadError("\(error)")
+        }
         self.pid = pid
     }
 

@@ -34,27 +34,15 @@ final class PseudoTerminal: @unchecked Sendable {
         _ = ioctl(m, UInt(TIOCSWINSZ), &ws)
         _ = fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK)
 
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // POSIX_SPAWN_SETSID (glibc): a new session; opening the pty makes it the
-        // controlling terminal.
-        posix_spawnattr_setflags(&attr, Int16(0x80))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
-        posix_spawn_file_actions_adddup2(&actions, 0, 1)
-        posix_spawn_file_actions_adddup2(&actions, 0, 2)
-        let argv = [executable] + arguments
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cargs + cenv { free(p) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attr, cargs, cenv)
-        guard rc == 0 else {
+        let child: pid_t
+        do {
+            // A new session; opening the pty as descriptor 0 makes it the controlling
+            // terminal, and 1 and 2 are the same terminal.
+            child = try spawnChild([executable] + arguments, environment: environment, stdin: slavePath,
+                                   stdout: slavePath, stderr: slavePath, newSession: true)
+        } catch {
             Glibc.close(m)
-            throw Failure(description: "cannot start \(executable): errno \(rc)")
+            throw Failure(description: "\(error)")
         }
         master = m
         pid = child

@@ -53,23 +53,7 @@ func runKontor(_ arguments: [String], input: String = "", environment: [String: 
     try input.write(toFile: inPath, atomically: true, encoding: .utf8)
     let argv = [kontorExecutable] + arguments
     let status: Int32 = try await TestDatabase.blocking {
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cargs + cenv { free(p) } }
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
-        guard rc == 0 else { throw PseudoTerminal.Failure(description: "cannot start kontor: errno \(rc)") }
-        var st: Int32 = 0
-        while waitpid(pid, &st, 0) < 0 {
-            if errno != EINTR { throw PseudoTerminal.Failure(description: "waitpid: errno \(errno)") }
-        }
-        return (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
+        try waitChild(try spawnChild(argv, environment: environment, stdin: inPath, stdout: outPath, stderr: errPath))
     }
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""

@@ -388,22 +388,7 @@ public final class LocalCluster: Sendable {
 /// Runs a program and waits for it (posix_spawn + waitpid; stdout discarded, stderr
 /// inherited). Returns its exit status.
 public func runCommand(_ argv: [String], environment: [String: String]) throws -> Int32 {
-    var pid: pid_t = 0
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { for p in cargs + cenv { free(p) } }
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
-    guard rc == 0 else { throw PostgresError.client("cannot start \(argv[0]): errno \(rc)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-        if errno != EINTR { throw PostgresError.client("waitpid failed: errno \(errno)") }
-    }
-    // WIFEXITED / WEXITSTATUS
-    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    try waitChild(try spawnChild(argv, environment: environment, stdin: nil, stdout: "/dev/null"))
 }
 
 /// Rows of the tables an import writes, counted in the database itself.
@@ -439,30 +424,110 @@ public struct CommandOutput: Sendable {
 
 /// Runs a program (posix_spawn + waitpid, off the cooperative pool) with standard input
 /// from /dev/null, and returns its exit status and both outputs.
-public func runCapturing(_ argv: [String], environment: [String: String]) async throws -> CommandOutput {
+///
+/// A program still running after `timeout` seconds is killed with its whole process
+/// group (a script's children too), and its status is 128 + SIGKILL: a hung child fails
+/// its test instead of hanging the run.
+public func runCapturing(_ argv: [String], environment: [String: String], timeout: Double = 600) async throws -> CommandOutput {
     let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kontor-cmd-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path
     let status: Int32 = try await TestDatabase.blocking {
-        var pid: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cargs + cenv { free(p) } }
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
-        guard rc == 0 else { throw PostgresError.client("cannot start \(argv[0]): errno \(rc)") }
-        var st: Int32 = 0
-        while waitpid(pid, &st, 0) < 0 {
-            if errno != EINTR { throw PostgresError.client("waitpid failed: errno \(errno)") }
-        }
-        return (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
+        let pid = try spawnChild(argv, environment: environment, stdout: outPath, stderr: errPath, newProcessGroup: true)
+        return try waitChild(pid, timeout: timeout)
     }
     return CommandOutput(status: status, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
+
+/// Starts a program the way a shell would, from this threaded test process: with
+/// `posix_spawn` (no fork), every signal unblocked and at its default disposition
+/// (threads of the test runner block or ignore most signals, and a child inherits both:
+/// `nc -q1` then never sees its SIGALRM and waits for ever), and no descriptor of ours
+/// beyond 0, 1 and 2 (sockets and pipes of other tests must not live on in it).
+///
+/// - Parameters:
+///   - argv: the program's path, then its arguments.
+///   - environment: exactly the child's environment.
+///   - stdin, stdout, stderr: files opened for descriptors 0, 1, 2 (stdout and stderr
+///     created or truncated with mode 0600); `nil` inherits ours.
+///   - newSession: `setsid()` in the child (a pseudo-terminal opened as descriptor 0
+///     then becomes its controlling terminal).
+///   - newProcessGroup: the child leads a process group of its own (its pid), so that
+///     `kill(-pid, …)` reaches everything it started.
+/// - Returns: the child's pid.
+/// - Throws: `PostgresError.client` when it cannot be started (errno in the message).
+public func spawnChild(_ argv: [String], environment: [String: String], stdin: String? = "/dev/null",
+                       stdout: String? = nil, stderr: String? = nil, newSession: Bool = false,
+                       newProcessGroup: Bool = false) throws -> pid_t {
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    // glibc's POSIX_SPAWN_SETPGROUP 0x02, POSIX_SPAWN_SETSIGDEF 0x04, POSIX_SPAWN_SETSIGMASK 0x08,
+    // POSIX_SPAWN_SETSID 0x80 (a new session is a new process group as well).
+    posix_spawnattr_setpgroup(&attr, 0)
+    posix_spawnattr_setflags(&attr, Int16(0x04 | 0x08 | (newSession ? 0x80 : newProcessGroup ? 0x02 : 0)))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, newSession ? O_RDWR : O_RDONLY, 0) }
+    if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600) }
+    if let stderr { posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600) }
+    closeInheritedDescriptors(&actions)
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in cargs + cenv { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, argv[0], &actions, &attr, cargs, cenv)
+    guard rc == 0 else { throw PostgresError.client("cannot start \(argv[0]): errno \(rc)") }
+    return pid
+}
+
+/// Waits for a child started by `spawnChild` (blocking this thread; call it off the
+/// cooperative pool). Returns its exit status, or 128 + the signal that ended it.
+/// - Throws: `PostgresError.client` when waitpid fails other than by EINTR.
+/// With a `timeout` (seconds), a child still running then is killed with SIGKILL, with
+/// its process group when it leads one.
+public func waitChild(_ pid: pid_t, timeout: Double? = nil) throws -> Int32 {
+    var st: Int32 = 0
+    if let timeout {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = waitpid(pid, &st, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw PostgresError.client("waitpid failed: errno \(errno)") }
+            if Date() >= deadline {
+                if getpgid(pid) == pid { kill(-pid, SIGKILL) } else { kill(pid, SIGKILL) }
+                return try waitChild(pid)
+            }
+            usleep(20_000)
+        }
+    } else {
+        while waitpid(pid, &st, 0) < 0 {
+            if errno != EINTR { throw PostgresError.client("waitpid failed: errno \(errno)") }
+        }
+    }
+    // WIFEXITED / WEXITSTATUS, else WTERMSIG.
+    return (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
+}
+
+/// Adds "close every descriptor from 3 up" to `actions`: glibc's
+/// `posix_spawn_file_actions_addclosefrom_np` (2.34+; not visible to Swift's Glibc
+/// module, so looked up by name), else a close for each descriptor open now.
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        let closeFrom = unsafeBitCast(sym, to: CloseFrom.self)
+        if closeFrom(&actions, 3) == 0 { return }
+    }
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in open.compactMap(Int32.init) where fd > 2 {
+        posix_spawn_file_actions_addclose(&actions, fd)
+    }
 }
