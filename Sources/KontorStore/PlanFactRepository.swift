@@ -125,26 +125,26 @@ public struct PlanFactRow: Sendable {
 /// Plans, shipments, the figures of cards and reports, and the monthly close. No role
 /// checks; callers pass the caller's `Visibility` where rows depend on it.
 ///
-/// Plans and shipments take a shared advisory lock and the close an exclusive one, so a
-/// month is closed either before or after a write, never during it: a shipment for a
-/// closed month is booked into the first open month, and a plan of a closed month is
-/// refused.
+/// Plans and shipments take the `planfact.months` lock (`AppLocks`) shared and the close
+/// takes it exclusively, so a month is closed either before or after a write, never
+/// during it: a shipment for a closed month is booked into the first open month, and a
+/// plan of a closed month is refused. Every month up to the last closed one counts as
+/// closed, also months before the first close (their shipments are booked past them).
 public struct PlanFactRepository {
     let conn: PostgresConnection
     var audit: AuditRepository { AuditRepository(conn) }
 
-    /// Advisory lock keys: ('kont', 6).
-    static let lockClass: Int32 = 0x6B6F_6E74
-    static let lockObject: Int32 = 6
+    /// The `AppLocks` key that plan and shipment writes hold shared and the close exclusively.
+    static let lockKey = "planfact.months"
 
     public init(_ conn: PostgresConnection) { self.conn = conn }
 
     func lockShared() throws {
-        try conn.execute("SELECT pg_advisory_xact_lock_shared(\(Self.lockClass), \(Self.lockObject))")
+        try AppLocks(conn).lock(Self.lockKey, .shared)
     }
 
     func lockExclusive() throws {
-        try conn.execute("SELECT pg_advisory_xact_lock(\(Self.lockClass), \(Self.lockObject))")
+        try AppLocks(conn).lock(Self.lockKey, .exclusive)
     }
 
     /// The last closed month (months are closed in order, without gaps).
