@@ -152,9 +152,11 @@ public struct PlanFactRepository {
         try conn.query("SELECT max(period) AS p FROM planfact_closes").one().decode("p", as: Period?.self)
     }
 
-    /// Whether a month is closed.
+    /// Whether a month is closed: it is the last closed month or earlier. Months before
+    /// the first close have no `planfact_closes` row, but are frozen all the same (a
+    /// shipment dated in them is booked into the first open month).
     public func isClosed(_ p: Period) throws -> Bool {
-        try conn.query("SELECT 1 FROM planfact_closes WHERE period = \(p)").count == 1
+        try conn.query("SELECT EXISTS (SELECT 1 FROM planfact_closes WHERE period >= \(p)) AS closed").one().decode("closed")
     }
 
     // MARK: - Plans
@@ -439,7 +441,7 @@ public struct PlanFactRepository {
             SELECT m.period, s.manager_id, s.manager_name, NULL::bigint AS company_id, NULL::text AS company_name,
                    coalesce(v.plan, 0) AS plan, coalesce(v.potential, 0) AS potential, coalesce(v.fact, 0) AS fact,
                    coalesce(v.difference, 0) AS difference, v.ratio, coalesce(v.shipments, 0) AS shipments,
-                   EXISTS (SELECT 1 FROM planfact_closes c WHERE c.period = m.period) AS closed
+                   coalesce(m.period <= (SELECT max(c.period) FROM planfact_closes c), false) AS closed
             FROM subjects s CROSS JOIN months m
             LEFT JOIN v ON v.period = m.period AND v.manager_id IS NOT DISTINCT FROM s.manager_id
             ORDER BY m.period, s.manager_name, s.manager_id NULLS LAST
@@ -459,7 +461,7 @@ public struct PlanFactRepository {
             SELECT m.period, s.manager_id, s.manager_name, s.company_id, s.company_name,
                    coalesce(v.plan, 0) AS plan, coalesce(v.potential, 0) AS potential, coalesce(v.fact, 0) AS fact,
                    coalesce(v.difference, 0) AS difference, v.ratio, coalesce(v.shipments, 0) AS shipments,
-                   EXISTS (SELECT 1 FROM planfact_closes c WHERE c.period = m.period) AS closed
+                   coalesce(m.period <= (SELECT max(c.period) FROM planfact_closes c), false) AS closed
             FROM subjects s CROSS JOIN months m
             LEFT JOIN v ON v.period = m.period AND v.company_id = s.company_id
             ORDER BY m.period, s.company_name, s.company_id
