@@ -21,6 +21,10 @@ public enum EventTime {
     /// run ahead, and time zones get confused (at most a day).
     public static let futureTolerance: TimeInterval = 86_400
 
+    /// How far after now a business document may be dated (a shipment: ERPs issue
+    /// documents for planned dates, and months are booked ahead): a year. Later is a typo.
+    public static let documentFutureTolerance: TimeInterval = 366 * 86_400
+
     /// Whether `date` is within the sane range at `now`.
     public static func isSane(_ date: Date, now: Date, futureTolerance: TimeInterval = EventTime.futureTolerance) -> Bool {
         date >= earliest && date <= now.addingTimeInterval(futureTolerance)
@@ -29,8 +33,9 @@ public enum EventTime {
     /// Checks a reported instant.
     /// - Parameters:
     ///   - field: the parameter's name, for the error.
-    ///   - futureTolerance: how far after `now` it may be (default: a day; `inquiry.respond`
-    ///     allows a minute, a reply cannot be in the future).
+    ///   - futureTolerance: how far after `now` it may be (default: a day, for events that
+    ///     happened; `inquiry.respond` allows a minute, a reply cannot be in the future;
+    ///     documents `documentFutureTolerance`).
     /// - Returns: `date`.
     /// - Throws: `invalid_params` (field `field`) when it is before 2000 or too far ahead.
     @discardableResult

@@ -320,7 +320,7 @@ enum PlanFactHandlers {
         }
         let document = try RecordInput.required(p.documentNumber, field: "document_number", max: 100)
         guard p.amount != .zero else { throw KontorError.invalidParams("amount", "an amount is not zero (a refund is negative)") }
-        try EventTime.check(p.shippedAt, field: "shipped_at", now: ctx.now)
+        try EventTime.check(p.shippedAt, field: "shipped_at", now: ctx.now, futureTolerance: EventTime.documentFutureTolerance)
         let timeZone = ctx.app.configuration.timeZone.identifier
         let stamp = ctx.stamp
         return try await ctx.app.transaction { conn in
