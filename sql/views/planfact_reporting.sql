@@ -14,7 +14,7 @@
 -- the first open month).
 
 CREATE OR REPLACE VIEW reporting.plan_fact_by_manager_v1 AS
-WITH k AS (
+WITH k AS NOT MATERIALIZED (
     SELECT x.period, x.manager_id, sum(x.plan) AS plan, sum(x.potential) AS potential, sum(x.fact) AS fact,
            sum(x.n) AS shipments
     FROM (SELECT p.period, p.manager_id, p.plan, p.potential, 0::numeric AS fact, 0 AS n FROM public.manager_plans p
@@ -38,7 +38,7 @@ FROM k
 LEFT JOIN public.users u ON u.id = k.manager_id;
 
 CREATE OR REPLACE VIEW reporting.plan_fact_by_company_v1 AS
-WITH k AS (
+WITH k AS NOT MATERIALIZED (
     SELECT x.period, x.company_id, sum(x.plan) AS plan, sum(x.potential) AS potential, sum(x.fact) AS fact,
            sum(x.n) AS shipments
     FROM (SELECT p.period, p.company_id, p.plan, p.potential, 0::numeric AS fact, 0 AS n FROM public.company_plans p
