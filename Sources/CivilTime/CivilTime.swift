@@ -51,7 +51,13 @@ public enum CivilTime {
     /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.fraction][offset]`; fraction digits beyond
     /// microseconds are truncated; a leap second (:60) counts as :59.
     public static func parse(_ text: String, _ dialect: Dialect) -> Date? {
-        let u = Array(text.utf8)
+        var u = Array(text.utf8)
+        // PostgreSQL writes years before 1 as `0001-... BC` (1 BC = astronomical year 0).
+        var bc = false
+        if dialect == .postgres, u.count > 3, u.suffix(3) == Array(" BC".utf8) {
+            bc = true
+            u.removeLast(3)
+        }
         var i = 0
         func digits(_ n: Int) -> Int64? {
             guard i + n <= u.count else { return nil }
@@ -69,11 +75,12 @@ public enum CivilTime {
             i += 1
             return true
         }
-        guard let y = digits(4), expect(45), let mo = digits(2), expect(45), let d = digits(2) else { return nil }
+        guard let y0 = digits(4), expect(45), let mo = digits(2), expect(45), let d = digits(2) else { return nil }
         guard i < u.count, u[i] == 32 || u[i] == 84 || u[i] == 116 else { return nil }
         i += 1
         guard let h = digits(2), expect(58), let mi = digits(2), expect(58), let s = digits(2) else { return nil }
-        guard (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), mi <= 59, s <= 60,
+        let y = bc ? 1 - y0 : y0
+        guard !bc || y0 >= 1, (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), mi <= 59, s <= 60,
               h <= (dialect == .rfc3339 ? 23 : 24) else { return nil }
         var micros: Int64 = 0
         if expect(46) {
@@ -123,7 +130,11 @@ public enum CivilTime {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` at a fixed offset (seconds east of UTC).
-    public static func format(_ date: Date, offset: Int64, fraction: Fraction) -> String {
+    /// The year always has at least four digits (PostgreSQL reads `1-01-01` as 2001).
+    /// For `.postgres`, a year before 1 is written as PostgreSQL writes it: the
+    /// year counted back from 1 BC followed by ` BC` (astronomical year 0 is `0001 ... BC`);
+    /// RFC 3339 has no such years (the protocol never sends them: `EventTime`).
+    public static func format(_ date: Date, offset: Int64, fraction: Fraction, dialect: Dialect = .rfc3339) -> String {
         let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         var secs = totalMicros >= 0 ? totalMicros / 1_000_000 : (totalMicros - 999_999) / 1_000_000
         let micros = totalMicros - secs * 1_000_000
@@ -131,16 +142,17 @@ public enum CivilTime {
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
         let rem = secs - days * 86_400
         let (y, m, d) = civilFromDays(days)
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2))"
+        let bc = dialect == .postgres && y <= 0
+        var out = "\(pad(bc ? 1 - y : y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2))"
         switch fraction {
         case .micros:
             out += "." + pad(micros, 6)
         case .shortest:
             if micros != 0 { out += micros % 1000 == 0 ? "." + pad(micros / 1000, 3) : "." + pad(micros, 6) }
         }
-        if offset == 0 { return out + "Z" }
+        if offset == 0 { return out + (bc ? "Z BC" : "Z") }
         let a = abs(offset)
-        return out + (offset < 0 ? "-" : "+") + pad(a / 3600, 2) + ":" + pad(a % 3600 / 60, 2)
+        return out + (offset < 0 ? "-" : "+") + pad(a / 3600, 2) + ":" + pad(a % 3600 / 60, 2) + (bc ? " BC" : "")
     }
 
     static func pad(_ v: Int64, _ n: Int) -> String {

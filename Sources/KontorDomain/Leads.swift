@@ -198,11 +198,34 @@ public struct LeadSettings: Sendable, Codable, Equatable {
         }
     }
 
-    /// The largest threshold a wait of `seconds` is over, nil when under all of them.
+    /// The largest threshold a wait of whole `seconds` is over, nil when under all of them.
     public func bucket(waitingSeconds seconds: Int?) -> Int? {
-        guard let seconds else { return nil }
-        return waitThresholdsSeconds.last { seconds > $0 }
+        seconds.flatMap { WaitingTime(micros: Int64($0) * 1_000_000).bucket(waitThresholdsSeconds) }
     }
+}
+
+/// How long an inquiry or a lead has waited for a response, computed one way for the
+/// filters (`waiting_over`) and for what lists report (`waiting_seconds`,
+/// `waiting_over`): the exact interval between reception and the request's `now`, in
+/// microseconds as PostgreSQL keeps times. "Over T" is strict and compares the exact wait
+/// (the SQL filters compare `received_at < now - T seconds`, the same thing), so a lead
+/// that `waiting_over: T` returns also reports a bucket of at least T, also when it
+/// waited 1200.7 s; the whole seconds shown are the exact wait rounded down.
+public struct WaitingTime: Sendable, Equatable {
+    /// The exact wait in microseconds, never negative.
+    public var micros: Int64
+
+    /// A wait of `micros` microseconds (negative: a reception after `now`, counts as 0).
+    public init(micros: Int64) { self.micros = max(0, micros) }
+
+    /// Whole seconds waited (rounded down).
+    public var seconds: Int { Int(micros / 1_000_000) }
+
+    /// Whether the wait is strictly over `threshold` seconds.
+    public func isOver(_ threshold: Int) -> Bool { micros > Int64(threshold) * 1_000_000 }
+
+    /// The largest of `thresholds` the wait is over, nil when under all of them.
+    public func bucket(_ thresholds: [Int]) -> Int? { thresholds.filter(isOver).max() }
 }
 
 /// The key under which one of our lines is stored and matched: the E.164 form when the

@@ -36,6 +36,25 @@ public enum RecordInput {
         return t
     }
 
+    /// An identifier another system gave (`external_id` of calls, messages and
+    /// shipments, a call's `linked_id`, a message's `edit_of`): a key, compared byte for
+    /// byte, so it is never trimmed, case-folded or otherwise rewritten — two different
+    /// ids must never be taken for one (a repeat answered as a duplicate). Text that
+    /// cannot be kept exactly is refused instead: control characters (PostgreSQL cannot
+    /// store NUL; a tab would have been made a space) and an id of nothing but spaces.
+    /// Empty → nil.
+    /// - Throws: `invalid_params` (field `field`): control characters, only whitespace,
+    ///   longer than `max` characters.
+    public static func key(_ s: String?, field: String, max: Int) throws -> String? {
+        guard let s, !s.isEmpty else { return nil }
+        if s.count > max { throw KontorError.invalidParams(field, "\(field) is longer than \(max) characters") }
+        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw KontorError.invalidParams(field, "\(field) contains control characters; an id is kept exactly as sent, so they are refused")
+        }
+        if s.allSatisfy(\.isWhitespace) { throw KontorError.invalidParams(field, "\(field) is only whitespace") }
+        return s
+    }
+
     /// Like `text`, but the value is required.
     public static func required(_ s: String, field: String, max: Int, multiline: Bool = false) throws -> String {
         guard let t = try text(s, field: field, max: max, multiline: multiline) else {

@@ -162,7 +162,9 @@ public struct CallRepository {
     public func recompute(_ id: Int64) throws -> CallState {
         let r = try conn.query("""
             WITH legs AS (
-                SELECT *, coalesce(answered_at, started_at + coalesce(wait_seconds, 0) * interval '1 second') AS took_at
+                -- An answer stamped before its leg's start counts at the start (CallTimes; legs stored before that rule).
+                SELECT *, CASE WHEN answered_at IS NOT NULL THEN greatest(answered_at, started_at)
+                               ELSE started_at + coalesce(wait_seconds, 0) * interval '1 second' END AS took_at
                 FROM call_legs WHERE call_id = \(id)
             ), agg AS (
                 SELECT CASE WHEN bool_or(direction = 'inbound') THEN 'inbound'

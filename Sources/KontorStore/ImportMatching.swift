@@ -176,11 +176,11 @@ extension CompanyRepository {
     }
 }
 
-/// Transaction-scoped advisory locks on text keys (`pg_advisory_xact_lock` on a 64-bit
-/// hash), for uniqueness the schema cannot state: a company's name, a number that could
-/// not be read, a person known only by name. Lock, look, then create: a second
-/// transaction locking the same key waits until the first ends and then sees what it
-/// committed. Held until the transaction ends. Hash collisions only serialise more.
+/// Transaction-scoped locks on text keys (`AppLocks`, keyed by the MD5 of the text), for
+/// uniqueness the schema cannot state: a company's name, a number that could not be
+/// read, a person known only by name. Lock, look, then create: a second transaction
+/// locking the same key waits until the first ends and then sees what it committed.
+/// Held until the transaction ends. Hash collisions only serialise more.
 public struct RecordLocks {
     let conn: PostgresConnection
 
@@ -188,11 +188,12 @@ public struct RecordLocks {
 
     /// Locks `key` within `namespace` (`company.edrpou`, `contact.digits`, ...).
     public func lock(_ namespace: String, _ key: String) throws {
-        try conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(namespace + ":" + key), 0))")
+        try AppLocks(conn).lock("import." + namespace, hashing: key)
     }
 
     /// Locks a name as `records_name_key` compares names.
     public func lock(_ namespace: String, name: String) throws {
-        try conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(namespace + ":") || records_name_key(\(name)), 0))")
+        let key: String = try conn.query("SELECT coalesce(records_name_key(\(name)), '') AS k").one().decode("k")
+        try lock(namespace, key)
     }
 }

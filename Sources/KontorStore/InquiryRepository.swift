@@ -74,15 +74,49 @@ public struct InquiryRepository {
             """)
     }
 
-    /// Records a first response at `at` on every inquiry of the contact received by then
-    /// and still unanswered.
+    /// Records a first response at `at` on every inquiry of the contact received by then,
+    /// still unanswered, whose lead `scope` can see (the responder's `Visibility`:
+    /// a manager answers only what they may see; robots answer for everyone).
     /// - Returns: the inquiries answered now, with their leads.
-    public func respond(contactID: Int64, at: Date, by: Int64?, kind: ResponseKind) throws -> [RespondedInquiry] {
+    public func respond(contactID: Int64, at: Date, by: Int64?, kind: ResponseKind, scope: Visibility) throws -> [RespondedInquiry] {
         try conn.query("""
-            UPDATE inquiries SET first_response_at = \(at), first_response_by = \(by), first_response_kind = \(kind)
-            WHERE contact_id = \(contactID) AND first_response_at IS NULL AND received_at <= \(at)
-            RETURNING id, lead_id
+            UPDATE inquiries i SET first_response_at = \(at), first_response_by = \(by), first_response_kind = \(kind)
+            FROM leads l
+            WHERE l.id = i.lead_id AND i.contact_id = \(contactID) AND i.first_response_at IS NULL AND i.received_at <= \(at)
+              AND \(scope.predicate(owner: "l.owner_id"))
+            RETURNING i.id, i.lead_id
             """).map { RespondedInquiry(id: try $0.decode("id"), leadID: try $0.decode("lead_id")) }
+    }
+
+    /// Keeps a response as an event (`contact_responses`), so that an inquiry of the
+    /// contact recorded later (robots deliver out of order) is answered by it too
+    /// (`answerFromRecordedResponses`). `scope` is the responder's `Visibility`.
+    public func recordResponse(contactID: Int64, at: Date, by: Int64?, kind: ResponseKind, scope: Visibility, stamp: ChangeStamp) throws {
+        let s = scope.stored
+        try conn.execute("""
+            INSERT INTO contact_responses (contact_id, at, by_id, kind, scope_all, scope_department, created_at)
+            VALUES (\(contactID), \(at), \(by), \(kind), \(s.all), \(s.department), \(stamp.at))
+            """)
+    }
+
+    /// Answers a just recorded inquiry with the earliest response to its contact kept at
+    /// or after its reception whose scope can see the inquiry's lead: the response that
+    /// would have answered it had the robots delivered in order. The caller holds the
+    /// lead's lock.
+    /// - Returns: the inquiry (with its lead) and how it was answered, nil when no kept
+    ///   response answers it (or it was answered already).
+    public func answerFromRecordedResponses(_ id: Int64) throws -> (inquiry: RespondedInquiry, kind: ResponseKind)? {
+        try conn.query("""
+            UPDATE inquiries i SET first_response_at = r.at, first_response_by = r.by_id, first_response_kind = r.kind
+            FROM (SELECT cr.at, cr.by_id, cr.kind
+                  FROM inquiries q JOIN leads l ON l.id = q.lead_id
+                  JOIN contact_responses cr ON cr.contact_id = q.contact_id AND cr.at >= q.received_at
+                  WHERE q.id = \(id)
+                    AND \(Visibility.storedPredicate(all: "cr.scope_all", department: "cr.scope_department", owner: "l.owner_id"))
+                  ORDER BY cr.at, cr.id LIMIT 1) r
+            WHERE i.id = \(id) AND i.first_response_at IS NULL
+            RETURNING i.id, i.lead_id, i.first_response_kind
+            """).first.map { (RespondedInquiry(id: try $0.decode("id"), leadID: try $0.decode("lead_id")), try $0.decode("first_response_kind")) }
     }
 
     /// Marks a call's inquiry overdue at `at` (a missed call), unless answered.
@@ -97,11 +131,13 @@ public struct InquiryRepository {
         try conn.execute("UPDATE inquiries SET overdue_at = NULL WHERE id = \(id) AND kind = 'call' AND overdue_at IS NOT NULL")
     }
 
-    /// The leads of the contact's inquiries received by `at` and still unanswered.
-    public func unansweredLeadIDs(contactID: Int64, at: Date) throws -> [Int64] {
+    /// The leads `scope` can see of the contact's inquiries received by `at` and still
+    /// unanswered.
+    public func unansweredLeadIDs(contactID: Int64, at: Date, scope: Visibility) throws -> [Int64] {
         try conn.query("""
-            SELECT DISTINCT lead_id FROM inquiries
-            WHERE contact_id = \(contactID) AND first_response_at IS NULL AND received_at <= \(at)
+            SELECT DISTINCT i.lead_id FROM inquiries i JOIN leads l ON l.id = i.lead_id
+            WHERE i.contact_id = \(contactID) AND i.first_response_at IS NULL AND i.received_at <= \(at)
+              AND \(scope.predicate(owner: "l.owner_id"))
             """).map { try $0.decode("lead_id") }
     }
 
@@ -151,7 +187,7 @@ public struct InquiryRepository {
                ru.full_name AS first_response_by_name, i.first_response_kind,
                greatest(0, floor(extract(epoch FROM i.first_response_at - i.received_at)))::bigint AS response_seconds,
                CASE WHEN i.first_response_at IS NULL
-                    THEN greatest(0, floor(extract(epoch FROM \(now)::timestamptz - i.received_at)))::bigint END AS waiting_seconds,
+                    THEN (extract(epoch FROM \(now)::timestamptz - i.received_at) * 1000000)::bigint END AS waiting_micros,
                i.overdue_at,
                (SELECT min(ca.id) FROM calls ca WHERE ca.inquiry_id = i.id) AS call_id,
                (SELECT count(*) FROM messages m WHERE m.inquiry_id = i.id AND m.edit_of IS NULL) AS messages
@@ -172,7 +208,7 @@ public struct InquiryRepository {
                 firstResponseByName: try r.decode("first_response_by_name", as: String?.self),
                 firstResponseKind: try r.decode("first_response_kind", as: ResponseKind?.self),
                 responseSeconds: try r.decode("response_seconds", as: Int64?.self).map { Int($0) },
-                waitingSeconds: try r.decode("waiting_seconds", as: Int64?.self).map { Int($0) },
+                waitingSeconds: try r.decode("waiting_micros", as: Int64?.self).map { WaitingTime(micros: $0).seconds },
                 overdueAt: try r.decode("overdue_at", as: Date?.self), callID: try r.decode("call_id", as: Int64?.self),
                 messages: try r.decode("messages"))
     }

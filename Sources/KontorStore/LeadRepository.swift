@@ -91,7 +91,7 @@ public struct LeadRepository {
                l.status, st.label AS status_label, l.source, l.owner_id, ou.full_name AS owner_name, l.assigned_by, l.summary,
                l.template_id, l.reject_reason_code, rr.label AS reject_reason_label, l.reject_reason_text, l.last_inquiry_at,
                l.status_changed_at, l.closed_at, w.waiting_since,
-               floor(extract(epoch FROM (\(now)::timestamptz - w.waiting_since)))::bigint AS waiting_seconds,
+               (extract(epoch FROM (\(now)::timestamptz - w.waiting_since)) * 1000000)::bigint AS waiting_micros,
                (SELECT count(*) FROM inquiries i2 WHERE i2.lead_id = l.id) AS inquiry_count,
                l.version, l.created_at, l.created_at::text AS created_at_key, l.created_by, l.updated_at, l.updated_by
         FROM leads l
@@ -109,7 +109,8 @@ public struct LeadRepository {
     }
 
     static func lead(_ r: PostgresRow, thresholds: [Int]) throws -> Lead {
-        let waiting = try r.decode("waiting_seconds", as: Int64?.self).map { Int(max(0, $0)) }
+        // One computation for the number shown, the bucket and the `waitingOver` filter (WaitingTime).
+        let waiting = try r.decode("waiting_micros", as: Int64?.self).map(WaitingTime.init(micros:))
         return Lead(id: try r.decode("id"), contactID: try r.decode("contact_id"), contactName: try r.decode("contact_name", as: String?.self),
                     companyID: try r.decode("company_id", as: Int64?.self), companyName: try r.decode("company_name", as: String?.self),
                     status: try r.decode("status"), statusLabel: try r.decode("status_label"), source: try r.decode("source"),
@@ -119,8 +120,8 @@ public struct LeadRepository {
                     rejectReasonLabel: try r.decode("reject_reason_label", as: String?.self),
                     rejectReasonText: try r.decode("reject_reason_text", as: String?.self), lastInquiryAt: try r.decode("last_inquiry_at"),
                     statusChangedAt: try r.decode("status_changed_at"), closedAt: try r.decode("closed_at", as: Date?.self),
-                    waitingSince: try r.decode("waiting_since", as: Date?.self), waitingSeconds: waiting,
-                    waitingOver: waiting.flatMap { w in thresholds.last { w > $0 } }, inquiryCount: try r.decode("inquiry_count"),
+                    waitingSince: try r.decode("waiting_since", as: Date?.self), waitingSeconds: waiting?.seconds,
+                    waitingOver: waiting?.bucket(thresholds), inquiryCount: try r.decode("inquiry_count"),
                     version: try r.decode("version"), createdAt: try r.decode("created_at"), createdBy: try r.decode("created_by", as: Int64?.self),
                     updatedAt: try r.decode("updated_at"), updatedBy: try r.decode("updated_by", as: Int64?.self))
     }
@@ -145,6 +146,7 @@ public struct LeadRepository {
         if let d = f.createdFrom { conds.append("l.created_at >= \(d)") }
         if let d = f.createdTo { conds.append("l.created_at < \(d)") }
         if let w = f.waitingOver {
+            // Strictly over, on the exact wait: WaitingTime.isOver.
             conds.append("w.waiting_since < \(now)::timestamptz - \(Int64(w))::bigint * interval '1 second'")
         }
         return SQL.joined(conds, separator: " AND ")
@@ -224,15 +226,20 @@ public struct LeadRepository {
         return nil
     }
 
-    /// The contact's open lead whose latest inquiry is at or after `since` (the most
-    /// recently active one), locked.
-    public func openLead(contactID: Int64, since: Date) throws -> LockedLead? {
-        try conn.query("""
-            SELECT id, version, status, contact_id, owner_id, assigned_by FROM leads
-            WHERE contact_id = \(contactID) AND status IN ('inquiry', 'identification', 'overdue_identification')
-              AND last_inquiry_at >= \(since)
-            ORDER BY last_inquiry_at DESC, id DESC LIMIT 1
-            FOR UPDATE
+    /// The contact's open lead that an inquiry received at `at` joins, locked: one whose
+    /// latest inquiry (or start, for a lead made by hand) or any of whose inquiries lies
+    /// within `window` seconds of `at`, on either side; the most recently active one when
+    /// several do. Bounded on both sides, so a lead whose latest inquiry is dated far
+    /// ahead does not take every later inquiry.
+    public func openLead(contactID: Int64, around at: Date, window: TimeInterval) throws -> LockedLead? {
+        let from = at.addingTimeInterval(-window), to = at.addingTimeInterval(window)
+        return try conn.query("""
+            SELECT l.id, l.version, l.status, l.contact_id, l.owner_id, l.assigned_by FROM leads l
+            WHERE l.contact_id = \(contactID) AND l.status IN ('inquiry', 'identification', 'overdue_identification')
+              AND (l.last_inquiry_at BETWEEN \(from) AND \(to)
+                   OR EXISTS (SELECT 1 FROM inquiries i WHERE i.lead_id = l.id AND i.received_at BETWEEN \(from) AND \(to)))
+            ORDER BY l.last_inquiry_at DESC, l.id DESC LIMIT 1
+            FOR UPDATE OF l
             """).first.map(Self.locked)
     }
 

@@ -7,8 +7,10 @@ import Postgres
 /// * Each migration runs in its own transaction and is recorded in `schema_migrations`
 ///   with the SHA-256 of its text; a recorded migration whose file changed is an error
 ///   (`MigrationError.edited`), so released migrations are never edited.
-/// * A session-level advisory lock serialises concurrent migrators (several `kontord`
-///   instances starting at once): the second waits, then finds nothing to do.
+/// * A lock on `schema_migrations` (`LOCK TABLE`, held by the run's transaction)
+///   serialises concurrent migrators (several `kontord` instances starting at once): the
+///   second waits, then finds nothing to do. Advisory locks are not used: every role may
+///   take those keys (the BI role could stall every start).
 /// * After migrations, every view file is applied in name order in one transaction
 ///   (views are `CREATE OR REPLACE`, and change only by adding columns).
 public struct Migrator: Sendable {
@@ -21,9 +23,6 @@ public struct Migrator: Sendable {
     /// The SQL directory: it holds `migrations/` and `views/`.
     public let directory: URL
     let logger: Logger
-
-    /// Advisory lock key: "kontor" in ASCII, so it does not collide by accident.
-    static let lockKey: Int64 = 0x6B_6F_6E_74_6F_72
 
     public init(directory: URL, logger: Logger = Logger(label: "kontor.migrate")) {
         self.directory = directory
@@ -88,57 +87,96 @@ public struct Migrator: Sendable {
     }
 
     /// Applies what is missing. Returns the versions applied now.
-    /// - Parameter conn: a connection of its own (the advisory lock is held on it).
+    ///
+    /// The whole run is one transaction that first takes `LOCK TABLE schema_migrations IN
+    /// SHARE ROW EXCLUSIVE MODE`: a second migrator waits there, then finds nothing to do.
+    /// Each migration runs under a savepoint of its own, so a failing one leaves nothing
+    /// behind and is not recorded while the ones before it in the run are kept. (No
+    /// advisory lock: any role may take advisory keys, so the BI role could stall every
+    /// start; locking the table needs privileges on it that only the owner has.)
+    /// - Parameter conn: a connection of its own, outside a transaction.
     @discardableResult
     public func migrate(_ conn: PostgresConnection) throws -> [Int] {
         let all = try migrations()
         let views = try views()
-        try conn.execute("SELECT pg_advisory_lock(\(Self.lockKey))")
-        defer { _ = try? conn.execute("SELECT pg_advisory_unlock(\(Self.lockKey))") }
-        try conn.execute(script: """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
-        var applied: [Int: String] = [:]
-        for row in try conn.query("SELECT version, checksum FROM schema_migrations") {
-            applied[try row.decode("version", as: Int.self)] = try row.decode("checksum", as: String.self)
-        }
+        try createLedger(conn)
         var done: [Int] = []
-        for m in all {
-            let sum = try checksum(conn, m.sql)
-            if let recorded = applied[m.version] {
-                guard recorded == sum else { throw MigrationError.edited(version: m.version, name: m.name) }
-                continue
+        var failure: MigrationError?
+        try conn.transaction { c in
+            try c.execute("LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE")
+            var applied: [Int: String] = [:]
+            for row in try c.query("SELECT version, checksum FROM schema_migrations") {
+                applied[try row.decode("version", as: Int.self)] = try row.decode("checksum", as: String.self)
             }
-            logger.info("applying migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
-            do {
-                try conn.transaction { c in
+            for m in all {
+                let sum = try checksum(c, m.sql)
+                if let recorded = applied[m.version] {
+                    guard recorded == sum else { throw MigrationError.edited(version: m.version, name: m.name) }
+                    continue
+                }
+                logger.info("applying migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
+                do {
+                    try c.execute("SAVEPOINT kontor_migration")
                     try c.execute(script: m.sql)
                     try c.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (\(m.version), \(m.name), \(sum))")
+                    try c.execute("RELEASE SAVEPOINT kontor_migration")
+                } catch {
+                    try c.execute("ROLLBACK TO SAVEPOINT kontor_migration")
+                    failure = .failed(version: m.version, name: m.name, underlying: "\(error)")
+                    return  // commit the migrations applied before this one
                 }
-            } catch {
-                throw MigrationError.failed(version: m.version, name: m.name, underlying: "\(error)")
+                done.append(m.version)
             }
-            done.append(m.version)
-        }
-        let known = Set(all.map(\.version))
-        if let unknown = applied.keys.filter({ !known.contains($0) }).max() {
-            logger.warning("the database has a migration this build does not know: it is newer than the code", metadata: ["version": "\(unknown)"])
-        }
-        if !views.isEmpty {
-            do {
-                try conn.transaction { c in
+            let known = Set(all.map(\.version))
+            if let unknown = applied.keys.filter({ !known.contains($0) }).max() {
+                logger.warning("the database has a migration this build does not know: it is newer than the code", metadata: ["version": "\(unknown)"])
+            }
+            if !views.isEmpty {
+                do {
+                    try c.execute("SAVEPOINT kontor_views")
                     for v in views { try c.execute(script: v.sql) }
+                    try c.execute("RELEASE SAVEPOINT kontor_views")
+                } catch {
+                    try c.execute("ROLLBACK TO SAVEPOINT kontor_views")
+                    failure = .viewFailed("\(error)")
                 }
-            } catch {
-                throw MigrationError.viewFailed("\(error)")
             }
+        }
+        if let failure { throw failure }
+        for gap in try biGaps(conn) {
+            logger.warning("kontor_bi is not fully locked down; a superuser must run this (docs/REPORTING.md, \"What a DBA runs\")",
+                           metadata: ["sql": "\(gap)"])
         }
         return done
+    }
+
+    /// What a superuser still has to run so that the BI role can only read the reporting
+    /// views (`kontor_bi_gaps()`, migration 0035): statements, empty when nothing is left
+    /// (or before 0035 is applied).
+    public func biGaps(_ conn: PostgresConnection) throws -> [String] {
+        let present: Bool = try conn.query("SELECT to_regprocedure('kontor_bi_gaps()') IS NOT NULL AS p").one().decode("p")
+        guard present else { return [] }
+        return try conn.query("SELECT g FROM kontor_bi_gaps() g").map { try $0.decode("g") }
+    }
+
+    /// Creates `schema_migrations` when missing (its own statement, outside the run's
+    /// transaction). Two first starts at once may both try: the loser sees the table.
+    func createLedger(_ conn: PostgresConnection) throws {
+        for attempt in 0..<3 {
+            do {
+                try conn.execute(script: """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        checksum text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """)
+                return
+            } catch let e as PostgresError where attempt < 2 && (e.sqlState == .uniqueViolation || e.sqlState == "42P07") {
+                continue  // created by a concurrent migrator a moment ago
+            }
+        }
     }
 
     func checksum(_ conn: PostgresConnection, _ text: String) throws -> String {

@@ -125,26 +125,26 @@ public struct PlanFactRow: Sendable {
 /// Plans, shipments, the figures of cards and reports, and the monthly close. No role
 /// checks; callers pass the caller's `Visibility` where rows depend on it.
 ///
-/// Plans and shipments take a shared advisory lock and the close an exclusive one, so a
-/// month is closed either before or after a write, never during it: a shipment for a
-/// closed month is booked into the first open month, and a plan of a closed month is
-/// refused.
+/// Plans and shipments take the `planfact.months` lock (`AppLocks`) shared and the close
+/// takes it exclusively, so a month is closed either before or after a write, never
+/// during it: a shipment for a closed month is booked into the first open month, and a
+/// plan of a closed month is refused. Every month up to the last closed one counts as
+/// closed, also months before the first close (their shipments are booked past them).
 public struct PlanFactRepository {
     let conn: PostgresConnection
     var audit: AuditRepository { AuditRepository(conn) }
 
-    /// Advisory lock keys: ('kont', 6).
-    static let lockClass: Int32 = 0x6B6F_6E74
-    static let lockObject: Int32 = 6
+    /// The `AppLocks` key that plan and shipment writes hold shared and the close exclusively.
+    static let lockKey = "planfact.months"
 
     public init(_ conn: PostgresConnection) { self.conn = conn }
 
     func lockShared() throws {
-        try conn.execute("SELECT pg_advisory_xact_lock_shared(\(Self.lockClass), \(Self.lockObject))")
+        try AppLocks(conn).lock(Self.lockKey, .shared)
     }
 
     func lockExclusive() throws {
-        try conn.execute("SELECT pg_advisory_xact_lock(\(Self.lockClass), \(Self.lockObject))")
+        try AppLocks(conn).lock(Self.lockKey, .exclusive)
     }
 
     /// The last closed month (months are closed in order, without gaps).
@@ -152,9 +152,11 @@ public struct PlanFactRepository {
         try conn.query("SELECT max(period) AS p FROM planfact_closes").one().decode("p", as: Period?.self)
     }
 
-    /// Whether a month is closed.
+    /// Whether a month is closed: it is the last closed month or earlier. Months before
+    /// the first close have no `planfact_closes` row, but are frozen all the same (a
+    /// shipment dated in them is booked into the first open month).
     public func isClosed(_ p: Period) throws -> Bool {
-        try conn.query("SELECT 1 FROM planfact_closes WHERE period = \(p)").count == 1
+        try conn.query("SELECT EXISTS (SELECT 1 FROM planfact_closes WHERE period >= \(p)) AS closed").one().decode("closed")
     }
 
     // MARK: - Plans
@@ -439,7 +441,7 @@ public struct PlanFactRepository {
             SELECT m.period, s.manager_id, s.manager_name, NULL::bigint AS company_id, NULL::text AS company_name,
                    coalesce(v.plan, 0) AS plan, coalesce(v.potential, 0) AS potential, coalesce(v.fact, 0) AS fact,
                    coalesce(v.difference, 0) AS difference, v.ratio, coalesce(v.shipments, 0) AS shipments,
-                   EXISTS (SELECT 1 FROM planfact_closes c WHERE c.period = m.period) AS closed
+                   coalesce(m.period <= (SELECT max(c.period) FROM planfact_closes c), false) AS closed
             FROM subjects s CROSS JOIN months m
             LEFT JOIN v ON v.period = m.period AND v.manager_id IS NOT DISTINCT FROM s.manager_id
             ORDER BY m.period, s.manager_name, s.manager_id NULLS LAST
@@ -459,7 +461,7 @@ public struct PlanFactRepository {
             SELECT m.period, s.manager_id, s.manager_name, s.company_id, s.company_name,
                    coalesce(v.plan, 0) AS plan, coalesce(v.potential, 0) AS potential, coalesce(v.fact, 0) AS fact,
                    coalesce(v.difference, 0) AS difference, v.ratio, coalesce(v.shipments, 0) AS shipments,
-                   EXISTS (SELECT 1 FROM planfact_closes c WHERE c.period = m.period) AS closed
+                   coalesce(m.period <= (SELECT max(c.period) FROM planfact_closes c), false) AS closed
             FROM subjects s CROSS JOIN months m
             LEFT JOIN v ON v.period = m.period AND v.company_id = s.company_id
             ORDER BY m.period, s.company_name, s.company_id

@@ -31,6 +31,27 @@ extension Visibility {
             return "(\(owner) IS NULL OR \(owner) IN (SELECT vis_u.id FROM users vis_u WHERE vis_u.department = \(d)))"
         }
     }
+
+    /// The rule stored with something that acts later on the caller's behalf (a response
+    /// kept in `contact_responses` answers inquiries recorded after it): `all` for
+    /// `everything`, else the department (nil: unowned records only). `nothing` is stored
+    /// as "unowned only"; callers that see nothing do not act at all.
+    public var stored: (all: Bool, department: Department?) {
+        switch self {
+        case .everything: return (true, nil)
+        case .department(let d): return (false, d)
+        case .unownedOnly, .nothing: return (false, nil)
+        }
+    }
+
+    /// The SQL form of a stored rule (`stored`), read from the columns `all` and
+    /// `department` (trusted column references): the same test as `predicate(owner:)`.
+    public static func storedPredicate(all: SQL, department: SQL, owner: SQL) -> SQL {
+        """
+        (\(all) OR \(owner) IS NULL
+         OR (\(department) IS NOT NULL AND \(owner) IN (SELECT vis_u.id FROM users vis_u WHERE vis_u.department = \(department))))
+        """
+    }
 }
 
 /// Who changes a record, when and through which method: passed to every repository

@@ -115,11 +115,13 @@ public struct UserRepository {
     /// Serialises login attempts for one login and one peer address until the end of
     /// the transaction, so that counting failures, checking and recording the failure
     /// cannot be raced by parallel attempts. Takes the login's lock first, then the
-    /// peer's (one order everywhere: no deadlock).
+    /// peer's (one order everywhere: no deadlock). The locks are `AppLocks` buckets
+    /// (`auth.login:<n>`, `auth.peer:<n>`), which nobody outside Kontor can hold and
+    /// which names an attacker makes up cannot multiply.
     public func lockLoginAttempts(login: String, peer: String) throws {
-        try conn.query("""
-            SELECT pg_advisory_xact_lock(1, hashtext(lower(\(login)))), pg_advisory_xact_lock(2, hashtext(\(peer)))
-            """)
+        let locks = AppLocks(conn)
+        try locks.lock("auth.login", bucketOf: login.lowercased())
+        try locks.lock("auth.peer", bucketOf: peer)
     }
 
     // MARK: - failed logins

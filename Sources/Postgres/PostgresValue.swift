@@ -281,9 +281,10 @@ public enum PostgresArrayText {
 
 /// Conversion between `Date` and PostgreSQL's timestamp text (see `CivilTime`).
 public enum PostgresTimestamp {
-    /// `2026-11-29T19:30:00.123456Z` (UTC, microseconds).
+    /// `2026-11-29T19:30:00.123456Z` (UTC, microseconds; the year padded to four digits,
+    /// years before 1 written `... BC` as PostgreSQL reads them).
     public static func format(_ date: Date) -> String {
-        CivilTime.format(date, offset: 0, fraction: .micros)
+        CivilTime.format(date, offset: 0, fraction: .micros, dialect: .postgres)
     }
 
     /// Parses PostgreSQL's timestamp output in any offset it prints; no offset = UTC.

@@ -50,6 +50,25 @@ struct PostgresTests {
         #expect(PostgresTimestamp.parse(PostgresTimestamp.format(d)) == d)
     }
 
+    @Test("years before 1000 and before 1 survive a round trip through PostgreSQL")
+    func earlyYearsRoundTrip() async throws {
+        let db = try await TestDatabase.create()
+        defer { Task { await db.drop() } }
+        // 0001-01-01, 0999-05-01 12:00:00.25, 1 BC (year 0) and 2 BC, all UTC.
+        let dates = [Date(timeIntervalSince1970: -62_135_596_800), Date(timeIntervalSince1970: -30_631_348_800 + 0.25),
+                     Date(timeIntervalSince1970: -62_135_596_800 - 86_400), Date(timeIntervalSince1970: -62_198_755_200)]
+        #expect(PostgresTimestamp.format(dates[2]) == "0001-12-31T00:00:00.000000Z BC")
+        for d in dates { #expect(PostgresTimestamp.parse(PostgresTimestamp.format(d)) == d) }
+        let back: [(Date, String)] = try await db.with { c in
+            try dates.map { d in
+                let r = try c.query("SELECT \(d)::timestamptz AS t, to_char(\(d)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD BC') AS y").one()
+                return (try r.decode("t", as: Date.self), try r.decode("y", as: String.self))
+            }
+        }
+        #expect(back.map(\.0) == dates)
+        #expect(back.map(\.1) == ["0001-01-01 AD", "0999-05-01 AD", "0001-12-31 BC", "0002-01-01 BC"])
+    }
+
     @Test("nested SQL fragments keep their own parameters")
     func fragments() async throws {
         let db = try await TestDatabase.create()

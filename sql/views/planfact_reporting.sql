@@ -6,43 +6,45 @@
 -- (the business-time-zone month of shipped_at, or the first open month when that was
 -- already closed). For a closed month these figures equal the history the close wrote.
 
+-- Each view aggregates plans and shipments in ONE pass over a UNION ALL grouped by
+-- (period, subject), so a filter on `period` (reports ask for a few months) is pushed
+-- down into both arms and reaches `shipments` through its period index; nothing is
+-- materialised over all shipments. `closed` is "at or before the last closed month":
+-- months before the first close are frozen too (their late shipments are booked into
+-- the first open month).
+
 CREATE OR REPLACE VIEW reporting.plan_fact_by_manager_v1 AS
-WITH facts AS (
-    SELECT s.period, s.manager_id, sum(s.amount) AS fact, count(DISTINCT s.id) AS shipments
-    FROM public.shipments s
-    GROUP BY s.period, s.manager_id
-), keys AS (
-    SELECT period, manager_id FROM public.manager_plans
-    UNION
-    SELECT period, manager_id FROM facts
+WITH k AS NOT MATERIALIZED (
+    SELECT x.period, x.manager_id, sum(x.plan) AS plan, sum(x.potential) AS potential, sum(x.fact) AS fact,
+           sum(x.n) AS shipments
+    FROM (SELECT p.period, p.manager_id, p.plan, p.potential, 0::numeric AS fact, 0 AS n FROM public.manager_plans p
+          UNION ALL
+          SELECT s.period, s.manager_id, 0, 0, s.amount, 1 FROM public.shipments s) x
+    GROUP BY x.period, x.manager_id
 )
 SELECT k.period,
        to_char(k.period, 'YYYY-MM') AS period_label,
        k.manager_id,
        coalesce(u.full_name, '(no manager)') AS manager_name,
        u.department,
-       coalesce(p.plan, 0) AS plan,
-       coalesce(p.potential, 0) AS potential,
-       coalesce(f.fact, 0) AS fact,
-       coalesce(f.fact, 0) - coalesce(p.plan, 0) AS difference,
-       CASE WHEN coalesce(p.plan, 0) = 0 THEN NULL ELSE round(coalesce(f.fact, 0) / p.plan, 4) END AS ratio,
-       coalesce(f.shipments, 0)::integer AS shipments,
-       (c.period IS NOT NULL) AS closed
-FROM keys k
-LEFT JOIN public.manager_plans p ON p.period = k.period AND p.manager_id = k.manager_id
-LEFT JOIN facts f ON f.period = k.period AND f.manager_id IS NOT DISTINCT FROM k.manager_id
-LEFT JOIN public.users u ON u.id = k.manager_id
-LEFT JOIN public.planfact_closes c ON c.period = k.period;
+       k.plan::numeric AS plan,
+       k.potential::numeric AS potential,
+       k.fact::numeric AS fact,
+       (k.fact - k.plan)::numeric AS difference,
+       CASE WHEN k.plan = 0 THEN NULL ELSE round(k.fact / k.plan, 4) END AS ratio,
+       k.shipments::integer AS shipments,
+       coalesce(k.period <= (SELECT max(c.period) FROM public.planfact_closes c), false) AS closed
+FROM k
+LEFT JOIN public.users u ON u.id = k.manager_id;
 
 CREATE OR REPLACE VIEW reporting.plan_fact_by_company_v1 AS
-WITH facts AS (
-    SELECT s.period, s.company_id, sum(s.amount) AS fact, count(DISTINCT s.id) AS shipments
-    FROM public.shipments s
-    GROUP BY s.period, s.company_id
-), keys AS (
-    SELECT period, company_id FROM public.company_plans
-    UNION
-    SELECT period, company_id FROM facts
+WITH k AS NOT MATERIALIZED (
+    SELECT x.period, x.company_id, sum(x.plan) AS plan, sum(x.potential) AS potential, sum(x.fact) AS fact,
+           sum(x.n) AS shipments
+    FROM (SELECT p.period, p.company_id, p.plan, p.potential, 0::numeric AS fact, 0 AS n FROM public.company_plans p
+          UNION ALL
+          SELECT s.period, s.company_id, 0, 0, s.amount, 1 FROM public.shipments s) x
+    GROUP BY x.period, x.company_id
 )
 SELECT k.period,
        to_char(k.period, 'YYYY-MM') AS period_label,
@@ -51,20 +53,17 @@ SELECT k.period,
        co.owner_id AS manager_id,
        u.full_name AS manager_name,
        u.department,
-       coalesce(p.plan, 0) AS plan,
-       coalesce(p.potential, 0) AS potential,
-       coalesce(f.fact, 0) AS fact,
-       coalesce(f.fact, 0) - coalesce(p.plan, 0) AS difference,
-       CASE WHEN coalesce(p.plan, 0) = 0 THEN NULL ELSE round(coalesce(f.fact, 0) / p.plan, 4) END AS ratio,
-       coalesce(f.shipments, 0)::integer AS shipments,
-       (c.period IS NOT NULL) AS closed,
+       k.plan::numeric AS plan,
+       k.potential::numeric AS potential,
+       k.fact::numeric AS fact,
+       (k.fact - k.plan)::numeric AS difference,
+       CASE WHEN k.plan = 0 THEN NULL ELSE round(k.fact / k.plan, 4) END AS ratio,
+       k.shipments::integer AS shipments,
+       coalesce(k.period <= (SELECT max(c.period) FROM public.planfact_closes c), false) AS closed,
        (co.deleted_at IS NOT NULL) AS company_deleted
-FROM keys k
+FROM k
 JOIN public.companies co ON co.id = k.company_id
-LEFT JOIN public.company_plans p ON p.period = k.period AND p.company_id = k.company_id
-LEFT JOIN facts f ON f.period = k.period AND f.company_id = k.company_id
-LEFT JOIN public.users u ON u.id = co.owner_id
-LEFT JOIN public.planfact_closes c ON c.period = k.period;
+LEFT JOIN public.users u ON u.id = co.owner_id;
 
 CREATE OR REPLACE VIEW reporting.funnel_stages_v1 AS
 SELECT st.funnel, st.code AS stage, st.name AS stage_name, st.position AS stage_position,

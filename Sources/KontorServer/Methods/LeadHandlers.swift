@@ -20,7 +20,7 @@ enum LeadHandlers {
         t.register("message.ingest", IngestMethods.MessageIngestParams.self) { ctx, p in
             let (draft, keys) = try cleanMessage(ctx, p)
             let login = try robotText(p.managerLogin, field: "manager_login", max: 64)
-            let editOf = try robotText(p.editOf, field: "edit_of", max: 1000)
+            let editOf = try RecordInput.key(p.editOf, field: "edit_of", max: 1000)
             let (app, stamp) = (ctx.app, ctx.stamp)
             return try await app.transaction { conn in
                 try LeadService(conn, app: app, stamp: stamp).ingestMessage(draft, sender: keys, managerLogin: login, editOf: editOf)
@@ -121,9 +121,14 @@ enum LeadHandlers {
 
     static func cleanLeg(_ ctx: RequestContext, _ p: IngestMethods.CallIngestParams) throws -> CallLegDraft {
         let normalizer = RecordHandlers.normalizer(ctx)
-        guard let externalID = try robotText(p.externalID, field: "external_id", max: 200) else {
+        guard let externalID = try RecordInput.key(p.externalID, field: "external_id", max: 200) else {
             throw KontorError.invalidParams("external_id", "external_id must not be empty")
         }
+        let now = ctx.now
+        try EventTime.check(p.startedAt, field: "started_at", now: now)
+        try EventTime.check(p.answeredAt, field: "answered_at", now: now)
+        try EventTime.check(p.endedAt, field: "ended_at", now: now)
+        let times = CallTimes(startedAt: p.startedAt, answeredAt: p.answeredAt, endedAt: p.endedAt)
         let provider = p.provider.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard provider.range(of: "^[a-z0-9][a-z0-9_.-]{0,39}$", options: .regularExpression) != nil else {
             throw KontorError.invalidParams("provider", "provider is 1 to 40 of a-z 0-9 _ . - (e.g. binotel, asterisk)")
@@ -134,19 +139,20 @@ enum LeadHandlers {
         let ours = try robotText(p.ourNumber, field: "our_number", max: 100)
         guard let direction = CommDirection(rawValue: p.direction.rawValue) else { throw KontorError.invalidParams("direction", "unknown direction") }
         return CallLegDraft(
-            provider: provider, externalID: externalID, linkedID: try robotText(p.linkedID, field: "linked_id", max: 200), direction: direction,
+            provider: provider, externalID: externalID, linkedID: try RecordInput.key(p.linkedID, field: "linked_id", max: 200), direction: direction,
             remoteNumber: remote, remoteKey: LineKey.make(remote, normalizer: normalizer), ourNumber: ours,
             ourKey: LineKey.make(ours, normalizer: normalizer), managerLine: try robotText(p.managerLine, field: "manager_line", max: 100),
-            managerLogin: try robotText(p.managerLogin, field: "manager_login", max: 64), managerID: nil, startedAt: p.startedAt,
-            answeredAt: p.answeredAt, endedAt: p.endedAt, talkSeconds: p.talkSeconds, waitSeconds: p.waitSeconds,
+            managerLogin: try robotText(p.managerLogin, field: "manager_login", max: 64), managerID: nil, startedAt: times.startedAt,
+            answeredAt: times.answeredAt, endedAt: times.endedAt, talkSeconds: p.talkSeconds, waitSeconds: p.waitSeconds,
             disposition: truncated(p.disposition, max: 100), recordingURL: try robotText(p.recordingURL, field: "recording_url", max: 2000),
             raw: try rawJSON(p.raw))
     }
 
     static func cleanMessage(_ ctx: RequestContext, _ p: IngestMethods.MessageIngestParams) throws -> (MessageDraft, LeadService.SenderKeys) {
-        guard let externalID = try robotText(p.externalID, field: "external_id", max: 1000) else {
+        guard let externalID = try RecordInput.key(p.externalID, field: "external_id", max: 1000) else {
             throw KontorError.invalidParams("external_id", "external_id must not be empty")
         }
+        try EventTime.check(p.receivedAt, field: "received_at", now: ctx.now)
         guard let channel = ContactSource(rawValue: p.channel.rawValue) else { throw KontorError.invalidParams("channel", "unknown channel") }
         let direction: CommDirection
         switch p.direction ?? .inbound {
@@ -393,7 +399,7 @@ enum LeadHandlers {
         }
         let now = ctx.now
         let at = p.at ?? now
-        guard at <= now.addingTimeInterval(60) else { throw KontorError.invalidParams("at", "a reply cannot be in the future") }
+        try EventTime.check(at, field: "at", now: now, futureTolerance: 60)
         let text = try RecordInput.text(p.text, field: "text", max: 100_000, multiline: true)
         let subject = try RecordInput.text(p.subject, field: "subject", max: 1000)
         let (app, stamp) = (ctx.app, ctx.stamp)
@@ -413,7 +419,8 @@ enum LeadHandlers {
             }
             let locked = try leads.lockContact(contactID)?.id ?? contactID
             let service = try LeadService(conn, app: app, stamp: stamp)
-            let done = try service.respond(contactID: locked, at: at, by: me.userID, kind: .manual, cause: .response,
+            // Only what the caller may see is answered (and moved): the same rule as every read.
+            let done = try service.respond(contactID: locked, at: at, by: me.userID, kind: .manual, cause: .response, scope: vis,
                                            alsoLeads: p.leadID.map { [$0] } ?? [])
             var message: ChannelMessage?
             if let text, channel != .phone {

@@ -82,7 +82,7 @@ struct LeadService {
                     try inquiries.receivedNoLaterThan(iid, at: state.startedAt, zone: zone)
                     lead = l
                 } else {
-                    if let open = try leads.openLead(contactID: cid, since: state.startedAt.addingTimeInterval(-Double(settings.openLeadWindowSeconds))) {
+                    if let open = try openLead(contactID: cid, at: state.startedAt) {
                         lead = open
                     } else {
                         let a = try pending ?? assignee(line: state.answeredBy, direct: config.lineUser(state.ourKey), contactOwner: owner.ownerID)
@@ -102,7 +102,7 @@ struct LeadService {
                         // The call's final state so far: answered (whatever order the legs came in).
                         try inquiries.clearMissed(iid)
                         _ = try respond(contactID: cid, at: state.answeredAt ?? state.startedAt, by: state.answeredBy, kind: .callAnswered,
-                                        cause: .callAnswered, alsoLeads: [])
+                                        cause: .callAnswered, scope: .everything, alsoLeads: [])
                         if createdLead, let taker = state.answeredBy, lead.assignedBy.isFallback, lead.ownerID != taker,
                            let current = try leads.lock(lead.id), current.assignedBy.isFallback {
                             // A later leg shows whose line took the call: the lead (and the contact this call made) go to them.
@@ -117,6 +117,8 @@ struct LeadService {
                         if let current = try leads.lock(lead.id), current.status == .inquiry {
                             try leads.transition(current, to: .overdueIdentification, cause: .callMissed, inquiryID: iid, stamp: stamp)
                         }
+                        // A callback delivered before this missed call answers it now.
+                        try answerFromRecordedResponses(inquiryID: iid)
                     }
                 }
             } else if let found = contactID, state.direction == .outbound, let locked = try leads.lockContact(found) {
@@ -124,7 +126,7 @@ struct LeadService {
                 contactID = cid
                 if state.answered {
                     _ = try respond(contactID: cid, at: state.answeredAt ?? state.startedAt, by: state.answeredBy ?? state.anyManager,
-                                    kind: .callOutbound, cause: .response, alsoLeads: [])
+                                    kind: .callOutbound, cause: .response, scope: .everything, alsoLeads: [])
                 }
                 if leadID == nil { leadID = try leads.latestOpenLead(contactID: cid) }
             }
@@ -211,7 +213,7 @@ struct LeadService {
                 let cid = owner.id
                 contactID = cid
                 let lead: LockedLead
-                if let open = try leads.openLead(contactID: cid, since: m.receivedAt.addingTimeInterval(-Double(settings.openLeadWindowSeconds))) {
+                if let open = try openLead(contactID: cid, at: m.receivedAt) {
                     lead = open
                 } else {
                     let a = try pending ?? assignee(line: nil, direct: nil, contactOwner: owner.ownerID)
@@ -228,12 +230,15 @@ struct LeadService {
                 }
                 try leads.touch(leadID: lead.id, inquiryAt: m.receivedAt)
                 leadID = lead.id
+                // A reply delivered before this message answers it now.
+                if let iid = inquiryID { try answerFromRecordedResponses(inquiryID: iid) }
             }
         } else {
             if let found = try findRecipient(m), let locked = try leads.lockContact(found) {
                 let cid = locked.id
                 contactID = cid
-                _ = try respond(contactID: cid, at: m.receivedAt, by: m.managerID, kind: .messageOutbound, cause: .response, alsoLeads: [])
+                _ = try respond(contactID: cid, at: m.receivedAt, by: m.managerID, kind: .messageOutbound, cause: .response, scope: .everything,
+                                alsoLeads: [])
                 leadID = try leads.latestOpenLead(contactID: cid)
             }
         }
@@ -318,23 +323,50 @@ struct LeadService {
         return (nil, .unassigned)
     }
 
-    /// A response to the contact at `at`: every inquiry of the contact received by then
-    /// and unanswered gets it as its first response, and their leads (plus `alsoLeads`)
-    /// that wait for identification (`inquiry`, `overdue_identification`) move to
-    /// `identification`. The caller holds the contact's lock.
+    /// A response to the contact at `at` by someone who sees `scope` (robots: everything;
+    /// a manager's `inquiry.respond`: their `Visibility`): every inquiry of the contact
+    /// received by then, unanswered and on a lead `scope` can see, gets it as its first
+    /// response, and their leads (plus `alsoLeads`, which the caller checked) that wait for
+    /// identification (`inquiry`, `overdue_identification`) move to `identification`. The
+    /// response is also kept (`contact_responses`), so inquiries delivered after it that it
+    /// answers are answered when they arrive (`answerFromRecordedResponses`). The caller
+    /// holds the contact's lock.
     /// - Returns: the inquiries answered now and every lead moved.
-    func respond(contactID: Int64, at: Date, by: Int64?, kind: ResponseKind, cause: LeadCause,
+    func respond(contactID: Int64, at: Date, by: Int64?, kind: ResponseKind, cause: LeadCause, scope: Visibility,
                  alsoLeads: [Int64]) throws -> (inquiries: [RespondedInquiry], leads: [Int64]) {
+        if scope == .nothing { return ([], []) }
+        try inquiries.recordResponse(contactID: contactID, at: at, by: by, kind: kind, scope: scope, stamp: stamp)
         // Lock the leads first (lock order), then answer the inquiries.
-        let candidates = Array(Set(try inquiries.unansweredLeadIDs(contactID: contactID, at: at) + alsoLeads)).sorted()
+        let candidates = Array(Set(try inquiries.unansweredLeadIDs(contactID: contactID, at: at, scope: scope) + alsoLeads)).sorted()
         let locked = try leads.lockUnidentified(candidates)
-        let answered = try inquiries.respond(contactID: contactID, at: at, by: by, kind: kind)
+        let answered = try inquiries.respond(contactID: contactID, at: at, by: by, kind: kind, scope: scope)
         var moved: [Int64] = []
         for lead in locked where answered.contains(where: { $0.leadID == lead.id }) || alsoLeads.contains(lead.id) {
             try leads.transition(lead, to: .identification, cause: cause, inquiryID: answered.first { $0.leadID == lead.id }?.id, stamp: stamp)
             moved.append(lead.id)
         }
         return (answered, moved)
+    }
+
+    /// After an inbound inquiry is recorded (and a missed call has made its lead overdue):
+    /// a response kept earlier that answers it — delivered before it, happened after it —
+    /// answers it now and moves its lead to `identification`, exactly as in order. The
+    /// caller holds the lead's lock.
+    func answerFromRecordedResponses(inquiryID: Int64) throws {
+        guard let done = try inquiries.answerFromRecordedResponses(inquiryID) else { return }
+        if let lead = try leads.lock(done.inquiry.leadID), lead.status == .inquiry || lead.status == .overdueIdentification {
+            try leads.transition(lead, to: .identification, cause: done.kind == .callAnswered ? .callAnswered : .response,
+                                 inquiryID: done.inquiry.id, stamp: stamp)
+        }
+    }
+
+    /// The contact's open lead an inquiry received at `at` joins: one with an inquiry (or,
+    /// for a lead made by hand, its start) within the open-lead window of `at`, on either
+    /// side (robots deliver late, and a lead's latest inquiry may be after `at`). Bounded
+    /// on both sides, so one inquiry dated far ahead cannot hold a lead open for every
+    /// later one.
+    func openLead(contactID: Int64, at: Date) throws -> LockedLead? {
+        try leads.openLead(contactID: contactID, around: at, window: TimeInterval(settings.openLeadWindowSeconds))
     }
 
     // MARK: - The overdue sweep

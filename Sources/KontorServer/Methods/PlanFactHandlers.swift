@@ -310,7 +310,7 @@ enum PlanFactHandlers {
         let me = try ctx.requirePrincipal()
         // Robots ingest for every company (see docs/RECORDS.md, "Visibility").
         let vis: Visibility = me.role == .robot ? .everything : Visibility(me)
-        let externalID = try RecordInput.text(p.externalID, field: "external_id", max: 200)
+        let externalID = try RecordInput.key(p.externalID, field: "external_id", max: 200)
         if me.role == .robot, externalID == nil {
             throw KontorError.invalidParams("external_id", "robots send the document's external_id, so that a repeat is recorded once")
         }
@@ -320,6 +320,7 @@ enum PlanFactHandlers {
         }
         let document = try RecordInput.required(p.documentNumber, field: "document_number", max: 100)
         guard p.amount != .zero else { throw KontorError.invalidParams("amount", "an amount is not zero (a refund is negative)") }
+        try EventTime.check(p.shippedAt, field: "shipped_at", now: ctx.now, futureTolerance: EventTime.documentFutureTolerance)
         let timeZone = ctx.app.configuration.timeZone.identifier
         let stamp = ctx.stamp
         return try await ctx.app.transaction { conn in
