@@ -47,15 +47,17 @@ let package = Package(
             name: "CPhoneNumber",
             linkerSettings: [.linkedLibrary("phonenumber")]
         ),
+        // Calendar arithmetic and timestamp text, shared by Postgres and KontorDomain.
+        .target(name: "CivilTime"),
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "CivilTime",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "KontorDomain", dependencies: ["CPhoneNumber"]),
+        .target(name: "KontorDomain", dependencies: ["CPhoneNumber", "CivilTime"]),
         .target(
             name: "KontorStore",
             dependencies: ["Postgres", "KontorDomain", .product(name: "Logging", package: "swift-log")]

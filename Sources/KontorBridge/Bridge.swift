@@ -60,7 +60,7 @@ public struct Bridge: Sendable {
         services.append(WebhookServer(configuration: configuration, spool: spool, state: state, logger: logger)
             .application(onRunning: onHTTPRunning))
         let sender = try sender()
-        services.append(LoopService("sender") { try await sender.run() })
+        services.append(LoopService("sender") { try await sender.runWhenFree() })
         for file in configuration.asterisk where file.follow {
             let follower = CDRFollower(path: file.path, options: configuration.cdrOptions(for: file), spool: spool, state: state, logger: logger)
             services.append(LoopService("cdr \(file.path)") { await follower.run(interval: .milliseconds(max(50, file.pollMilliseconds))) })

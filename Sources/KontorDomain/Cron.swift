@@ -1,3 +1,4 @@
+import CivilTime
 import Foundation
 
 /// A five-field cron expression (`minute hour day-of-month month day-of-week`) and its
@@ -143,7 +144,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         var firstDay = Int(startDate.2)
         for _ in 0..<(400 * 12) {
             if months.contains(Int(month)) {
-                let length = Int(RFC3339.daysIn(month: month, year: year))
+                let length = Int(CivilTime.daysIn(month: month, year: year))
                 for day in firstDay...max(firstDay, length) where day <= length {
                     let dayNumber = RFC3339.daysFromCivil(year, month, Int64(day))
                     let weekday = Int(Self.floorMod(dayNumber + 4, 7))   // 1970-01-01 was a Thursday

@@ -525,9 +525,10 @@ public struct MessageAttachment: Sendable, Codable, Equatable {
     public var name: String?
     /// The MIME type.
     public var contentType: String?
-    /// Bytes.
-    public var size: Int
-    public init(name: String?, contentType: String?, size: Int) { self.name = name; self.contentType = contentType; self.size = size }
+    /// Bytes; nil when the channel did not say.
+    public var size: Int?
+    /// An attachment's description.
+    public init(name: String?, contentType: String?, size: Int?) { self.name = name; self.contentType = contentType; self.size = size }
 }
 
 /// An e-mail, messenger, social or site-form message (or a reply recorded by hand).
@@ -569,14 +570,18 @@ public struct ChannelMessage: Sendable, Codable, Equatable {
     public var managerName: String?
     /// When it was made (server clock).
     public var createdAt: Date
+    /// The message this one edits (a messenger's edited message), nil for an original.
+    public var editOf: Int64?
 
+    /// A message as read from the database.
     public init(id: Int64, channel: ContactSource, externalID: String?, direction: CommDirection, contactID: Int64?, contactName: String?,
                 inquiryID: Int64?, leadID: Int64?, sender: MessageParty, recipient: String?, subject: String?, text: String,
-                receivedAt: Date, threadID: String?, attachments: [MessageAttachment], managerID: Int64?, managerName: String?, createdAt: Date) {
+                receivedAt: Date, threadID: String?, attachments: [MessageAttachment], managerID: Int64?, managerName: String?, createdAt: Date,
+                editOf: Int64? = nil) {
         self.id = id; self.channel = channel; self.externalID = externalID; self.direction = direction; self.contactID = contactID
         self.contactName = contactName; self.inquiryID = inquiryID; self.leadID = leadID; self.sender = sender; self.recipient = recipient
         self.subject = subject; self.text = text; self.receivedAt = receivedAt; self.threadID = threadID; self.attachments = attachments
-        self.managerID = managerID; self.managerName = managerName; self.createdAt = createdAt
+        self.managerID = managerID; self.managerName = managerName; self.createdAt = createdAt; self.editOf = editOf
     }
 }
 

@@ -154,7 +154,7 @@ public struct InquiryRepository {
                     THEN greatest(0, floor(extract(epoch FROM \(now)::timestamptz - i.received_at)))::bigint END AS waiting_seconds,
                i.overdue_at,
                (SELECT min(ca.id) FROM calls ca WHERE ca.inquiry_id = i.id) AS call_id,
-               (SELECT count(*) FROM messages m WHERE m.inquiry_id = i.id) AS messages
+               (SELECT count(*) FROM messages m WHERE m.inquiry_id = i.id AND m.edit_of IS NULL) AS messages
         FROM inquiries i
         JOIN leads l ON l.id = i.lead_id
         JOIN contacts c ON c.id = i.contact_id

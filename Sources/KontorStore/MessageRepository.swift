@@ -18,12 +18,16 @@ public struct MessageDraft: Sendable {
     public var managerID: Int64?
     /// The original payload as JSON text.
     public var raw: String?
+    /// The message this one edits (its record id).
+    public var editOf: Int64?
 
+    /// A message to record; `editOf` defaults to nil (an original).
     public init(channel: ContactSource, externalID: String?, direction: CommDirection, sender: MessageParty, recipient: String?, subject: String?,
-                text: String, receivedAt: Date, threadID: String?, attachments: [MessageAttachment], managerID: Int64?, raw: String?) {
+                text: String, receivedAt: Date, threadID: String?, attachments: [MessageAttachment], managerID: Int64?, raw: String?,
+                editOf: Int64? = nil) {
         self.channel = channel; self.externalID = externalID; self.direction = direction; self.sender = sender; self.recipient = recipient
         self.subject = subject; self.text = text; self.receivedAt = receivedAt; self.threadID = threadID; self.attachments = attachments
-        self.managerID = managerID; self.raw = raw
+        self.managerID = managerID; self.raw = raw; self.editOf = editOf
     }
 }
 
@@ -68,10 +72,11 @@ public struct MessageRepository {
         return try conn.query("""
             INSERT INTO messages (channel, external_id, direction, sender_email, sender_phone, sender_messenger_id, sender_username,
                                   sender_name, recipient, subject, body, received_at, thread_id, attachments, manager_id, raw,
-                                  created_at, created_by)
+                                  created_at, created_by, edit_of)
             VALUES (\(d.channel), \(d.externalID), \(d.direction), \(d.sender.email), \(d.sender.phone), \(d.sender.messengerID),
                     \(d.sender.username), \(d.sender.name), \(d.recipient), \(d.subject), \(d.text), \(d.receivedAt), \(d.threadID),
-                    \(PostgresJSONB(attachments)), \(d.managerID), \(d.raw.map(PostgresJSONB.init)), \(stamp.at), \(stamp.actorID))
+                    \(PostgresJSONB(attachments)), \(d.managerID), \(d.raw.map(PostgresJSONB.init)), \(stamp.at), \(stamp.actorID),
+                    \(d.editOf))
             ON CONFLICT (channel, external_id) DO NOTHING
             RETURNING id
             """).first?.decode("id")
@@ -90,7 +95,19 @@ public struct MessageRepository {
             }
             return out + "\""
         }
-        return "[" + list.map { "{\"name\":\(str($0.name)),\"content_type\":\(str($0.contentType)),\"size\":\($0.size)}" }.joined(separator: ",") + "]"
+        return "[" + list.map { "{\"name\":\(str($0.name)),\"content_type\":\(str($0.contentType)),\"size\":\($0.size.map(String.init) ?? "null")}" }
+            .joined(separator: ",") + "]"
+    }
+
+    /// The message an edit refers to: the record with that external id in the channel,
+    /// with what it is linked to. nil when there is none (yet).
+    public func original(channel: ContactSource, externalID: String) throws -> (id: Int64, contactID: Int64?, inquiryID: Int64?, leadID: Int64?)? {
+        try conn.query("""
+            SELECT id, contact_id, inquiry_id, lead_id FROM messages WHERE channel = \(channel) AND external_id = \(externalID)
+            """).first.map { r in
+            (try r.decode("id"), try r.decode("contact_id", as: Int64?.self), try r.decode("inquiry_id", as: Int64?.self),
+             try r.decode("lead_id", as: Int64?.self))
+        }
     }
 
     /// What the first delivery of a message answered.
@@ -126,7 +143,7 @@ public struct MessageRepository {
         SELECT m.id, m.channel, m.external_id, m.direction, m.contact_id, \(LeadRepository.contactName("c")) AS contact_name,
                m.inquiry_id, m.lead_id, m.sender_email, m.sender_phone, m.sender_messenger_id, m.sender_username, m.sender_name,
                m.recipient, m.subject, m.body, m.received_at, m.received_at::text AS received_at_key, m.thread_id,
-               m.attachments::text AS attachments, m.manager_id, mu.full_name AS manager_name, m.created_at
+               m.attachments::text AS attachments, m.manager_id, mu.full_name AS manager_name, m.created_at, m.edit_of
         FROM messages m
         LEFT JOIN contacts c ON c.id = m.contact_id
         LEFT JOIN users mu ON mu.id = m.manager_id
@@ -136,11 +153,11 @@ public struct MessageRepository {
 
     func message(_ r: PostgresRow) throws -> ChannelMessage {
         let attachments = try conn.query("""
-            SELECT a->>'name' AS name, a->>'content_type' AS content_type, coalesce((a->>'size')::bigint, 0) AS size
+            SELECT a->>'name' AS name, a->>'content_type' AS content_type, (a->>'size')::bigint AS size
             FROM jsonb_array_elements(\(PostgresJSONB(try r.decode("attachments", as: String.self)))) a
             """).map { a in
             MessageAttachment(name: try a.decode("name", as: String?.self), contentType: try a.decode("content_type", as: String?.self),
-                              size: try a.decode("size"))
+                              size: try a.decode("size", as: Int?.self))
         }
         return ChannelMessage(
             id: try r.decode("id"), channel: try r.decode("channel"), externalID: try r.decode("external_id", as: String?.self),
@@ -153,7 +170,7 @@ public struct MessageRepository {
             recipient: try r.decode("recipient", as: String?.self), subject: try r.decode("subject", as: String?.self), text: try r.decode("body"),
             receivedAt: try r.decode("received_at"), threadID: try r.decode("thread_id", as: String?.self), attachments: attachments,
             managerID: try r.decode("manager_id", as: Int64?.self), managerName: try r.decode("manager_name", as: String?.self),
-            createdAt: try r.decode("created_at"))
+            createdAt: try r.decode("created_at"), editOf: try r.decode("edit_of", as: Int64?.self))
     }
 
     static func conditions(_ f: MessageFilter, _ vis: Visibility) -> SQL {

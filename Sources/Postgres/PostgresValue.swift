@@ -1,3 +1,4 @@
+import CivilTime
 import Foundation
 
 /// PostgreSQL type OIDs used as bind parameter type hints (`pg_type.oid`).
@@ -278,99 +279,15 @@ public enum PostgresArrayText {
     }
 }
 
-/// Fast, allocation-light conversion between `Date` and PostgreSQL's timestamp text.
+/// Conversion between `Date` and PostgreSQL's timestamp text (see `CivilTime`).
 public enum PostgresTimestamp {
     /// `2026-11-29T19:30:00.123456Z` (UTC, microseconds).
     public static func format(_ date: Date) -> String {
-        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        var micros = Int64(totalMicros)
-        var secs = micros / 1_000_000
-        micros %= 1_000_000
-        if micros < 0 { micros += 1_000_000; secs -= 1 }
-        var days = secs / 86_400
-        var rem = secs % 86_400
-        if rem < 0 { rem += 86_400; days -= 1 }
-        let (y, m, d) = civil(fromDays: days)
-        func p2(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let us = String(micros)
-        let frac = String(repeating: "0", count: 6 - us.count) + us
-        return "\(y)-\(p2(m))-\(p2(d))T\(p2(rem / 3600)):\(p2(rem % 3600 / 60)):\(p2(rem % 60)).\(frac)Z"
+        CivilTime.format(date, offset: 0, fraction: .micros)
     }
 
-    /// Parses `YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|±HH[:MM[:SS]]]`; without an offset, UTC.
+    /// Parses PostgreSQL's timestamp output in any offset it prints; no offset = UTC.
     public static func parse(_ text: String) -> Date? {
-        let u = Array(text.utf8)
-        var i = 0
-        func digits(_ n: Int) -> Int64? {
-            guard i + n <= u.count else { return nil }
-            var v: Int64 = 0
-            for k in 0..<n {
-                let c = u[i + k]
-                guard c >= 48, c <= 57 else { return nil }
-                v = v * 10 + Int64(c - 48)
-            }
-            i += n
-            return v
-        }
-        func expect(_ c: UInt8) -> Bool {
-            guard i < u.count, u[i] == c else { return false }
-            i += 1
-            return true
-        }
-        guard let y = digits(4), expect(45), let mo = digits(2), expect(45), let d = digits(2) else { return nil }
-        guard i < u.count, u[i] == 32 || u[i] == 84 || u[i] == 116 else { return nil }
-        i += 1
-        guard let h = digits(2), expect(58), let mi = digits(2), expect(58), let s = digits(2) else { return nil }
-        guard (1...12).contains(mo), (1...31).contains(d), h <= 24, mi <= 59, s <= 60 else { return nil }
-        var micros: Int64 = 0
-        if i < u.count, u[i] == 46 {
-            i += 1
-            var n = 0
-            while i < u.count, u[i] >= 48, u[i] <= 57 {
-                if n < 6 { micros = micros * 10 + Int64(u[i] - 48) }
-                n += 1; i += 1
-            }
-            guard n > 0 else { return nil }
-            if n < 6 { for _ in n..<6 { micros *= 10 } }
-        }
-        var offset: Int64 = 0
-        if i < u.count {
-            if u[i] == 90 || u[i] == 122 { i += 1 } else if u[i] == 43 || u[i] == 45 {
-                let sign: Int64 = u[i] == 45 ? -1 : 1
-                i += 1
-                guard let oh = digits(2) else { return nil }
-                var om: Int64 = 0, os: Int64 = 0
-                if expect(58) { guard let v = digits(2) else { return nil }; om = v } else if let v = digits(2) { om = v }
-                if expect(58) { guard let v = digits(2) else { return nil }; os = v }
-                offset = sign * (oh * 3600 + om * 60 + os)
-            } else { return nil }
-        }
-        guard i == u.count else { return nil }
-        let days = days(fromCivil: y, m: mo, d: d)
-        let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset
-        return Date(timeIntervalSince1970: Double(secs) + Double(micros) / 1_000_000)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func days(fromCivil y0: Int64, m: Int64, d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+        CivilTime.parse(text, .postgres)
     }
 }

@@ -34,16 +34,32 @@ struct KontorBridgeCommand: AsyncParsableCommand {
         subcommands: [Serve.self, ImportCDR.self, ImportEML.self, ImportContacts.self, Status.self])
 }
 
-/// Delivers what an import spooled, unless a running bridge holds the spool.
-func deliver(_ bridge: Bridge, spooled: Int) async throws {
+/// Delivers what an import spooled, unless a running bridge holds the spool. Gives up
+/// after `seconds` when kontord cannot take them (unreachable, refusing the token): the
+/// events stay in the spool for `serve` or the next import.
+func deliver(_ bridge: Bridge, spooled: Int, seconds: Int) async throws {
     guard spooled > 0 else { return }
-    do {
-        print("delivering to kontord at \(bridge.configuration.kontordHost):\(bridge.configuration.kontordPort)…")
-        try await bridge.sender().drain()
-        print("delivered; spool empty")
-    } catch is SpoolSender.Busy {
-        print("a running kontor-bridge is sending this spool; it will deliver them")
+    print("delivering to kontord at \(bridge.configuration.kontordHost):\(bridge.configuration.kontordPort)…")
+    let sender = try bridge.sender()
+    let outcome: String = try await withThrowingTaskGroup(of: String.self) { group in
+        group.addTask {
+            do {
+                try await sender.drain()
+                return "delivered; spool empty"
+            } catch is SpoolSender.Busy {
+                return "a running kontor-bridge is sending this spool; it will deliver them"
+            }
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            let depth = (try? bridge.spool.depth()).map(String.init) ?? "some"
+            let why = bridge.state.read().lastError.map { ": \($0)" } ?? ""
+            return "not delivered within \(seconds) s\(why)\n\(depth) event(s) stay in the spool; `kontor-bridge serve` (or the next import) delivers them"
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? ""
     }
+    print(outcome)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -69,6 +85,7 @@ struct ImportCDR: AsyncParsableCommand {
     @Option(help: "auto, standard, custom, or a comma-separated column list.") var layout: String = "auto"
     @Option(help: "Zone of the file's times (default: the configuration's).") var timeZone: String?
     @Flag(help: "Print the calls as JSON lines; spool and send nothing.") var dryRun = false
+    @Option(help: "Seconds to wait for kontord before leaving the calls in the spool.") var deliverTimeout: Int = 60
 
     func run() async throws {
         let bridge = try options.bridge()
@@ -93,7 +110,7 @@ struct ImportCDR: AsyncParsableCommand {
         bridge.state.count("asterisk", \.spooled, events.count)
         if !batch.problems.isEmpty { bridge.state.count("asterisk", \.rejected, batch.problems.count) }
         print("\(events.count) call record(s) spooled, \(batch.problems.count) refused")
-        try await deliver(bridge, spooled: events.count)
+        try await deliver(bridge, spooled: events.count, seconds: deliverTimeout)
     }
 }
 
@@ -105,6 +122,7 @@ struct ImportEML: AsyncParsableCommand {
     @Option(help: "Our address to record as the recipient.") var recipient: String?
     @Flag(help: "Leave the files of a plain folder where they are.") var keep = false
     @Flag(help: "Print the messages as JSON lines; spool, move and send nothing.") var dryRun = false
+    @Option(help: "Seconds to wait for kontord before leaving the messages in the spool.") var deliverTimeout: Int = 60
 
     func run() async throws {
         let bridge = try options.bridge()
@@ -119,7 +137,7 @@ struct ImportEML: AsyncParsableCommand {
             return
         }
         print("\(summary.spooled) message(s) spooled, \(summary.quarantined) quarantined")
-        try await deliver(bridge, spooled: summary.spooled)
+        try await deliver(bridge, spooled: summary.spooled, seconds: deliverTimeout)
     }
 }
 

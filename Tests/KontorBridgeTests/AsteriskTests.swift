@@ -4,10 +4,8 @@ import KontorProtocol
 import Testing
 
 /// Asterisk CDR CSV: the sample cdr_custom file, the standard layout, grouping by
-/// linked id, bytes that are not UTF-8, and follow mode.
-///
-/// PHASE 2: extend `customLayoutSample` to deliver the calls to kontord and assert the
-/// calls/inquiries/leads it made, and that importing the file twice changes nothing.
+/// linked id, bytes that are not UTF-8. The calls each file makes in kontord, and that
+/// importing twice changes nothing: `EndToEndTests.everyTelephonySampleMakesTheExpectedCallInquiryAndLead`.
 @Suite struct AsteriskTests {
     let options = AsteriskCDR.Options(layout: .auto, timeZone: kyiv)
 

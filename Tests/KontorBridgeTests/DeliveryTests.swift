@@ -8,25 +8,12 @@ import Synchronization
 import Testing
 
 /// The delivery machinery against a REAL kontord (TestServer: in-process, own database,
-/// real TCP): robot-token login, order, retries with backoff while kontord is down,
-/// resume after a crash between send and mark, dead letters.
-///
-/// kontord has no `call.ingest` / `message.ingest` yet (phase 1), so the sender's
-/// delivery is injected: each spooled event is delivered as a `ping` call (a method that
-/// exists), and the test records which events kontord answered.
-///
-/// PHASE 2 — once `call.ingest` and `message.ingest` exist on kontord:
-/// * `kontordStoppedWhileWebhooksArrive`: drop the injected delivery (use
-///   `SpoolSender.defaultDelivery`) and assert kontord's own counts: one call/message per
-///   external id, with the expected inquiry and lead status;
-/// * `crashBetweenSendAndMarkResends`: spool real `call.ingest` events and assert the
-///   resent one is answered `duplicate: true` and counted once in the database;
-/// * `everySampleThroughTheRealIngestionMethods` already takes the phase-2 branch when
-///   the methods exist; add the database-side counts (calls, messages, inquiries, lead
-///   statuses).
+/// real TCP) and its real `call.ingest` / `message.ingest`: robot-token login, order,
+/// retries with backoff while kontord is down, resume after a crash between send and
+/// mark, dead letters; kontord's own counts say every event is there once.
 ///
 /// `contactSamplesThroughContactImport` and `importContactsCommandDryRun` run against
-/// kontord's real `contact.import` (done: issue 7, contacts from files).
+/// kontord's real `contact.import`. EndToEndTests looks at what every sample made.
 @Suite(.serialized) struct DeliveryTests {
     /// A robot user and its token, made through the protocol by a tech admin.
     static func robotToken(_ server: TestServer) async throws -> String {
@@ -41,27 +28,44 @@ import Testing
 
     static let fast = SenderConfiguration(backoffInitial: .milliseconds(20), backoffMax: .milliseconds(300), idlePoll: .milliseconds(20))
 
-    /// Delivers every event as `ping` and records the keys kontord answered.
+    /// Delivers through the real method (`SpoolSender.defaultDelivery`) and records what
+    /// was sent and what kontord answered, per event key.
     final class Recorder: Sendable {
-        let answered = Mutex<[String]>([])
+        let answered = Mutex<[(key: String, result: JSONValue)]>([])
         let sent = Mutex<[String]>([])
-        var keys: [String] { answered.withLock { $0 } }
+        var keys: [String] { answered.withLock { $0.map(\.key) } }
+        var results: [JSONValue] { answered.withLock { $0.map(\.result) } }
 
         func delivery(crashAfterSending crashKey: String? = nil) -> SpoolDelivery {
             { conn, event in
                 self.sent.withLock { $0.append(event.key ?? "?") }
-                let r = try await conn.call("ping")
+                let r = try await SpoolSender.defaultDelivery(conn, event)
                 if event.key == crashKey {
                     // The process dies after kontord answered, before the cursor moved.
                     throw CancellationError()
                 }
-                self.answered.withLock { $0.append(event.key ?? "?") }
+                self.answered.withLock { $0.append((event.key ?? "?", r)) }
                 return r
             }
         }
     }
 
-    func pingEvent(_ key: String) -> SpoolEvent { SpoolEvent(source: "test", method: "ping", params: [:], key: key) }
+    /// A minimal inbound call record from `remote` (a real `call.ingest` event).
+    static func callEvent(_ id: String, remote: String = "0671234567", provider: String = "generic") throws -> SpoolEvent {
+        try .call(IngestMethods.CallIngestParams(externalID: id, provider: provider, direction: .inbound, remoteNumber: remote,
+                                                 startedAt: utc("2026-03-02T08:00:00Z"), talkSeconds: 0), source: "pbx")
+    }
+
+    /// How many legs kontord holds for each external id.
+    static func legsByID(_ server: TestServer) async throws -> [String: Int] {
+        try await server.database.with { conn in
+            var out: [String: Int] = [:]
+            for r in try conn.query("SELECT external_id, count(*) AS n FROM call_legs GROUP BY external_id") {
+                out[try r.decode("external_id")] = try r.decode("n")
+            }
+            return out
+        }
+    }
 
     @Test func deliversInOrderWithTheRobotToken() async throws {
         let server = try await TestServer.start()
@@ -69,20 +73,21 @@ import Testing
         do {
             let token = try await Self.robotToken(server)
             let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
-            try spool.appendBlocking((1...5).map { pingEvent("e\($0)") })
+            try spool.appendBlocking(try (1...5).map { try Self.callEvent("e\($0)", remote: "06712345\(60 + $0)") })
             let rec = Recorder()
             let port = server.port
             let sender = SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
                                      configuration: Self.fast, logger: TestEnvironment.logger, deliver: rec.delivery())
             try await sender.drain()
             #expect(rec.keys == ["e1", "e2", "e3", "e4", "e5"])
+            #expect(rec.results.allSatisfy { $0["duplicate"] == false && $0["lead_status"] == "overdue_identification" })
             #expect(try spool.depth() == 0)
-            #expect(state.read().sources["test"]?.delivered == 5)
-            // Through the real method table: the default delivery calls event.method.
-            try spool.appendBlocking([pingEvent("plain")])
-            try await SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token, configuration: Self.fast, logger: TestEnvironment.logger).drain()
-            #expect(try spool.depth() == 0)
-            #expect(state.read().sources["test"]?.delivered == 6)
+            #expect(state.read().sources["pbx"]?.delivered == 5)
+            // kontord recorded them in spool order.
+            let order: [String] = try await server.database.with { conn in
+                try conn.query("SELECT external_id FROM call_legs ORDER BY id").map { try $0.decode("external_id") }
+            }
+            #expect(order == ["e1", "e2", "e3", "e4", "e5"])
         } catch {
             Issue.record(error)
         }
@@ -94,7 +99,7 @@ import Testing
         let server = try await TestServer.start()
         let dir = try temporaryDirectory("delivery")
         let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
-        try spool.appendBlocking([pingEvent("x")])
+        try spool.appendBlocking([try Self.callEvent("x")])
         let port = server.port
         let sender = SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: "kr_not-a-token",
                                  configuration: Self.fast, logger: TestEnvironment.logger)
@@ -103,6 +108,7 @@ import Testing
         task.cancel()
         _ = try? await task.value
         #expect(try spool.depth() == 1)
+        #expect(try await Self.legsByID(server).isEmpty)
         try? FileManager.default.removeItem(at: dir)
         await server.stop()
     }
@@ -113,8 +119,8 @@ import Testing
         do {
             let token = try await Self.robotToken(server)
             let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
-            // `ping` takes no parameters: kontord answers invalid_params, for good.
-            try spool.appendBlocking([SpoolEvent(source: "test", method: "ping", params: ["unexpected": 1], key: "bad"), pingEvent("good")])
+            // A provider name kontord refuses: invalid_params, for good.
+            try spool.appendBlocking([try Self.callEvent("bad", provider: "Not A Provider!"), try Self.callEvent("good")])
             let port = server.port
             try await SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token, configuration: Self.fast, logger: TestEnvironment.logger).drain()
             #expect(try spool.depth() == 0)
@@ -123,8 +129,9 @@ import Testing
             let v = try JSONValue.parse(dead.trimmingCharacters(in: .newlines))
             #expect(v["kind"] == "invalid_params")
             #expect(v["record"]?["key"] == "bad")
-            #expect(state.read().sources["test"]?.dead == 1)
-            #expect(state.read().sources["test"]?.delivered == 1)
+            #expect(state.read().sources["pbx"]?.dead == 1)
+            #expect(state.read().sources["pbx"]?.delivered == 1)
+            #expect(try await Self.legsByID(server) == ["good": 1])
         } catch {
             Issue.record(error)
         }
@@ -158,13 +165,59 @@ import Testing
         await server.stop()
     }
 
+    /// A kontord older than the bridge refuses an optional field it does not know
+    /// (simulated: the delivery answers as such a kontord would); the bridge sends the
+    /// event again without it, and it is delivered, not dead-lettered.
+    @Test func olderKontordWithoutTheNewOptionalFields() async throws {
+        let server = try await TestServer.start()
+        let dir = try temporaryDirectory("delivery")
+        do {
+            let token = try await Self.robotToken(server)
+            let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
+            var call = try #require(try BinotelParser.parse(body: sample("telephony/binotel_apiCallCompleted_answered.json"), contentType: nil).event)
+            call.remoteName = "Олег"
+            let mail = IngestMethods.MessageIngestParams(externalID: "old@firma.ua", channel: .email,
+                                                         sender: .init(email: "old@firma.ua", company: "Firma"), text: "",
+                                                         receivedAt: utc("2026-03-02T08:00:00Z"),
+                                                         attachments: [.init(name: "a.pdf", contentType: "application/pdf", size: nil)])
+            try spool.appendBlocking([try .call(call, source: "binotel"), try .message(mail, source: "email")])
+            let seen = Mutex<[String]>([])
+            let older: SpoolDelivery = { conn, event in
+                // What kontord before these fields answered (JSONValueDecoder's messages).
+                let p = event.params
+                if p["remote_name"] != nil { throw KontorError.invalidParams("remote_name", "unknown field remote_name") }
+                if p["sender"]?["company"] != nil { throw KontorError.invalidParams("sender.company", "unknown field sender.company") }
+                if let a = p["attachments"]?[0], a["size"] == nil { throw KontorError.invalidParams("attachments[0].size", "missing field attachments[0].size") }
+                seen.withLock { $0.append(p.jsonText) }
+                return try await SpoolSender.defaultDelivery(conn, event)
+            }
+            let port = server.port
+            try await SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token, configuration: Self.fast,
+                                  logger: TestEnvironment.logger, deliver: older).drain()
+            #expect(try spool.deadLetterCount() == 0)
+            #expect(seen.withLock { $0.count } == 2)
+            #expect(seen.withLock { $0.allSatisfy { !$0.contains("\"remote_name\"") && !$0.contains("\"company\"") } })
+            #expect(try spool.depth() == 0)
+            // Events without the new fields never carry them (not even as null).
+            let plain = try SpoolEvent.call(try #require(try BinotelParser.parse(body: sample("telephony/binotel_apiCallCompleted_answered.json"),
+                                                                                   contentType: nil).event), source: "binotel")
+            #expect(plain.params["remote_name"] == nil)
+            #expect(plain.params["answered_at"] != nil)
+        } catch {
+            Issue.record(error)
+        }
+        try? FileManager.default.removeItem(at: dir)
+        await server.stop()
+    }
+
     @Test func crashBetweenSendAndMarkResends() async throws {
         let server = try await TestServer.start()
         let dir = try temporaryDirectory("delivery")
         do {
             let token = try await Self.robotToken(server)
             let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
-            try spool.appendBlocking([pingEvent("e1"), pingEvent("e2"), pingEvent("e3")])
+            try spool.appendBlocking([try Self.callEvent("e1", remote: "0671234561"), try Self.callEvent("e2", remote: "0671234562"),
+                                      try Self.callEvent("e3", remote: "0671234563")])
             let port = server.port
             let rec = Recorder()
             let first = SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
@@ -173,13 +226,19 @@ import Testing
             #expect(rec.sent.withLock { $0 } == ["e1", "e2"])  // kontord answered e2...
             #expect(try spool.next()?.event?.key == "e2")     // ...but the cursor did not move past it
             #expect(try spool.depth() == 2)
+            #expect(try await Self.legsByID(server) == ["e1": 1, "e2": 1])
             // Restart: a new sender on the same spool resends e2, then e3.
             let second = SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
                                      configuration: Self.fast, logger: TestEnvironment.logger, deliver: rec.delivery())
             try await second.drain()
             #expect(rec.sent.withLock { $0 } == ["e1", "e2", "e2", "e3"])
             #expect(rec.keys == ["e1", "e2", "e3"])
+            #expect(rec.results.map { $0["duplicate"] } == [false, true, false], "the resent e2 is answered duplicate: true")
             #expect(try spool.depth() == 0)
+            #expect(try await Self.legsByID(server) == ["e1": 1, "e2": 1, "e3": 1], "counted once server-side")
+            let inquiries: Int = try await server.database.with { try $0.query("SELECT count(*) AS n FROM inquiries").one().decode("n") }
+            #expect(inquiries == 3)
+            #expect(state.read().sources["pbx"]?.duplicates == 1)
         } catch {
             Issue.record(error)
         }
@@ -188,7 +247,8 @@ import Testing
     }
 
     /// Webhooks arrive over HTTP while kontord is stopped; all are delivered once it is
-    /// back (on another port: the endpoint is asked again before each connection).
+    /// back (on another port: the endpoint is asked again before each connection), each
+    /// once: kontord's own counts.
     @Test func kontordStoppedWhileWebhooksArrive() async throws {
         let server1 = try await TestServer.start()
         let dir = try temporaryDirectory("delivery")
@@ -204,9 +264,8 @@ import Testing
         let spool = try Spool(directory: dir), state = try StateStore(directory: dir)
         let http = try await WebhookServer(configuration: config, spool: spool, state: state, logger: TestEnvironment.logger).start()
         let kontordPort = Mutex<Int>(server1.port)
-        let rec = Recorder()
         let sender = SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", kontordPort.withLock { $0 }) }, token: token,
-                                 configuration: Self.fast, logger: TestEnvironment.logger, deliver: rec.delivery())
+                                 configuration: Self.fast, logger: TestEnvironment.logger)
         let senderTask = Task { try await sender.run() }
         var server2: TestServer? = nil
         do {
@@ -214,7 +273,7 @@ import Testing
             let r1 = try await post(port: http.port, path: "/hooks/binotel/binotel-secret-0123456789",
                                     body: try sample("telephony/binotel_apiCallCompleted_answered.json"), headers: ["Content-Type": "application/json"])
             #expect(r1.status == 200)
-            try await eventually("the first event is delivered") { rec.keys == ["612107649"] }
+            try await eventually("the first event is delivered") { state.read().sources["binotel"]?.delivered == 1 }
 
             // kontord down: webhooks are still acknowledged (spooled), nothing is delivered.
             await server1.stop(dropDatabase: false)
@@ -228,24 +287,43 @@ import Testing
             let viberBody = try sample("messenger/viber_callback_message_text_unicode.json")
             let r4 = try await post(port: http.port, path: "/hooks/viber", body: viberBody,
                                     headers: ["X-Viber-Content-Signature": ViberParser.signature(body: viberBody, authToken: "viber-auth-token")])
-            #expect([r2.status, r3.status, r4.status] as [Int] == [200, 200, 200])
+            // Binotel retries its webhook while we are down: spooled again.
+            let r5 = try await post(port: http.port, path: "/hooks/binotel/binotel-secret-0123456789",
+                                    body: try sample("telephony/binotel_apiCallCompleted_answered.form.txt"),
+                                    headers: ["Content-Type": "application/x-www-form-urlencoded"])
+            #expect([r2.status, r3.status, r4.status, r5.status] as [Int] == [200, 200, 200, 200])
             try await eventually("the sender notices kontord is gone") { state.read().lastError?.contains("connect") == true }
             try await Task.sleep(for: .milliseconds(300))
-            #expect(rec.keys == ["612107649"])
-            #expect(try spool.depth() == 3)
+            #expect(try spool.depth() == 4)
 
             // kontord back, on the same database but another port.
             let s2 = try await TestServer.start(database: server1.database)
             server2 = s2
             kontordPort.withLock { $0 = s2.port }
-            try await eventually("everything is delivered") { try spool.depth() == 0 }
-            #expect(rec.keys == ["612107649", "CA00000000000000000000000000000001", "555000101:6557", "4912661846655238145"])
+            // The cursor moves before the counters: wait for both.
+            try await eventually("everything is delivered") {
+                try spool.depth() == 0 && state.read().sources.values.map(\.delivered).reduce(0, +) == 5
+            }
             let counts = state.read().sources
-            #expect(counts["binotel"]?.delivered == 1)
-            #expect(counts["twilio"]?.delivered == 1)
-            #expect(counts["telegram"]?.delivered == 1)
-            #expect(counts["viber"]?.delivered == 1)
-            #expect(counts["viber"]?.spooled == 1)
+            #expect(counts["binotel"]?.delivered == 2)
+            #expect(counts["binotel"]?.duplicates == 1)
+            for source in ["twilio", "telegram", "viber"] {
+                #expect(counts[source]?.delivered == 1, "\(source)")
+                #expect(counts[source]?.duplicates == 0, "\(source)")
+            }
+            #expect(try spool.deadLetterCount() == 0)
+            // kontord's own counts: every external id once.
+            #expect(try await Self.legsByID(s2) == ["612107649": 1, "CA00000000000000000000000000000001": 1])
+            let (messages, inquiries, statuses): ([String: Int], Int, [String]) = try await s2.database.with { conn in
+                var m: [String: Int] = [:]
+                for r in try conn.query("SELECT external_id, count(*) AS n FROM messages GROUP BY external_id") { m[try r.decode("external_id")] = try r.decode("n") }
+                let i: Int = try conn.query("SELECT count(*) AS n FROM inquiries").one().decode("n")
+                let s: [String] = try conn.query("SELECT status FROM leads ORDER BY id").map { try $0.decode("status") }
+                return (m, i, s)
+            }
+            #expect(messages == ["555000101:6557": 1, "4912661846655238145": 1])
+            #expect(inquiries == 3, "the Binotel call, the Telegram and the Viber message; Twilio's outbound call to a stranger makes none")
+            #expect(statuses == ["identification", "inquiry", "inquiry"])
         } catch {
             Issue.record(error)
         }
@@ -256,13 +334,10 @@ import Testing
         try? FileManager.default.removeItem(at: dir)
     }
 
-    /// Every sample, parsed and spooled as the bridge does, through the DEFAULT delivery
-    /// (the real ingestion methods). Valid in both phases:
-    /// * phase 1 (kontord lacks the method): the first event of a missing method waits at
-    ///   the head of the spool, nothing is dead-lettered, nothing is lost;
-    /// * phase 2 (the methods exist): everything is delivered with no dead letter, and a
-    ///   replay of every event is answered `duplicate: true`.
-    /// PHASE 2 must add the database-side assertions (calls, inquiries, lead statuses).
+    /// Every sample, parsed and spooled as the bridge does, through the default delivery
+    /// (the real ingestion methods): everything delivered, nothing dead-lettered; a
+    /// replay of every event is answered `duplicate: true` and changes no table.
+    /// (EndToEndTests looks at what each sample made.)
     @Test func everySampleThroughTheRealIngestionMethods() async throws {
         let server = try await TestServer.start()
         let dir = try temporaryDirectory("delivery")
@@ -272,28 +347,26 @@ import Testing
             let events = try Self.allSampleEvents()
             try spool.appendBlocking(events)
             let port = server.port
-            let sender = SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
-                                     configuration: Self.fast, logger: TestEnvironment.logger)
-            let task = Task { try await sender.run() }
-            try await eventually("delivered, or waiting for a method kontord lacks") {
-                try spool.depth() == 0 || state.read().lastError?.contains("method_not_found") == true
-            }
-            task.cancel()
-            _ = try? await task.value
+            try await SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
+                                  configuration: Self.fast, logger: TestEnvironment.logger).drain()
             #expect(try spool.deadLetterCount() == 0)
-            let pending = try spool.pending()
-            if let head = pending.first {
-                // Phase 1: the head's method is the missing one; all before it were delivered.
-                #expect(state.read().lastError?.contains(head.method) == true)
-                #expect(pending.count + (state.read().sources.values.map(\.delivered).reduce(0, +)) == events.count)
-            } else {
-                // Phase 2: a replay changes nothing.
-                try spool.appendBlocking(events)
-                try await SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
-                                      configuration: Self.fast, logger: TestEnvironment.logger).drain()
-                #expect(try spool.deadLetterCount() == 0)
-                #expect(state.read().sources.values.map(\.duplicates).reduce(0, +) == events.count)
+            #expect(state.read().sources.values.map(\.delivered).reduce(0, +) == events.count)
+            func counts() async throws -> [Int] {
+                try await server.database.with { conn in
+                    try ["call_legs", "calls", "messages", "inquiries", "leads", "contacts", "lead_status_history"].map { t in
+                        try conn.query("SELECT count(*) AS n FROM \(identifier: t)").one().decode("n")
+                    }
+                }
             }
+            let once = try await counts()
+            #expect(once[0] == events.filter { $0.method == "call.ingest" }.count)
+            #expect(once[2] == events.filter { $0.method == "message.ingest" }.count)
+            try spool.appendBlocking(events)
+            try await SpoolSender(spool: spool, state: state, endpoint: { ("127.0.0.1", port) }, token: token,
+                                  configuration: Self.fast, logger: TestEnvironment.logger).drain()
+            #expect(try spool.deadLetterCount() == 0)
+            #expect(state.read().sources.values.map(\.duplicates).reduce(0, +) == events.count)
+            #expect(try await counts() == once)
         } catch {
             Issue.record(error)
         }
@@ -448,11 +521,7 @@ import Testing
     /// real kontord: one line per row (would be created / updated / unchanged / rejected,
     /// with the reason and field), then the totals; nothing changes.
     @Test func importContactsCommandDryRun() async throws {
-        let exe = TestEnvironment.productsDirectory.appendingPathComponent("kontor-bridge")
-        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
-            Issue.record("kontor-bridge is not built at \(exe.path)")
-            return
-        }
+        guard let exe = bridgeExecutable() else { return }
         let server = try await TestServer.start()
         let dir = try temporaryDirectory("import-contacts")
         do {
@@ -460,19 +529,8 @@ import Testing
             let environment = ["KONTOR_BRIDGE_SPOOL_DIR": dir.path, "KONTOR_BRIDGE_KONTORD_HOST": "127.0.0.1",
                                "KONTOR_BRIDGE_KONTORD_PORT": String(server.port), "KONTOR_BRIDGE_TOKEN": token, "PATH": "/usr/bin:/bin"]
             func run(_ args: [String]) async throws -> (status: Int32, output: String) {
-                try await TestDatabase.blocking {
-                    let p = Process()
-                    p.executableURL = exe
-                    p.arguments = args
-                    p.environment = environment
-                    let out = Pipe()
-                    p.standardOutput = out
-                    p.standardError = Pipe()
-                    try p.run()
-                    let data = out.fileHandleForReading.readDataToEndOfFile()
-                    p.waitUntilExit()
-                    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-                }
+                let r = try await Spawned.run(exe, args, environment: environment, in: dir)
+                return (r.status, r.output)
             }
             let before = try await TableCounts.of(server)
             let odoo = try await run(["import-contacts", sampleURL("contacts/odoo_res_partner_companies_and_contacts.csv").path, "--dry-run"])

@@ -4,10 +4,8 @@ import KontorProtocol
 import Testing
 
 /// Every e-mail sample → subject, sender, text and attachments; synthetic windows-1251,
-/// HTML-only and broken messages; the Maildir / folder runner with its quarantine.
-///
-/// PHASE 2: once kontord has `message.ingest`, extend `mailFolderRun` to deliver the
-/// spooled messages and assert the inquiries/leads; a second run changes nothing.
+/// HTML-only and broken messages. Each delivered to kontord (message, inquiry, lead; a
+/// second delivery changes nothing): `EndToEndTests.everyMessageSampleMakesAMessageInquiryAndLead`.
 @Suite struct EmailTests {
     func parse(_ name: String) throws -> IngestMethods.MessageIngestParams {
         try EmailParser.parse(raw: sample("email/" + name), fallbackDate: Date(timeIntervalSince1970: 0))
@@ -77,13 +75,20 @@ import Testing
         return s.map { c in table[c] ?? (c.asciiValue ?? 0x3F) }
     }
 
-    @Test func windows1251HeadersAndBody() throws {
+    /// A windows-1251 message as an old Ukrainian mailer writes it: an encoded-word
+    /// name, a raw 8-bit subject, an 8-bit body, and an `Organization:` header.
+    static func windows1251Message() -> [UInt8] {
         var raw = Array("From: =?windows-1251?B?z+Xy8O4=?= <petro@firma.ua>\r\nTo: sales@kontor.example.ua\r\nSubject: ".utf8)
-        raw += Self.cp1251("Запит ціни")  // raw 8-bit header, as old mailers send it
-        raw += Array("\r\nDate: Mon, 2 Mar 2026 10:00:00 +0200\r\nMessage-ID: <cp1251@firma.ua>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1251\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".utf8)
-        raw += Self.cp1251("Добрий день! Папір А4, 40 пачок.") + [13, 10]
-        let p = try EmailParser.parse(raw: raw, fallbackDate: Date())
-        #expect(p.sender == .init(email: "petro@firma.ua", name: "Петро"))
+        raw += cp1251("Запит ціни")  // raw 8-bit header, as old mailers send it
+        raw += Array("\r\nDate: Mon, 2 Mar 2026 10:00:00 +0200\r\nMessage-ID: <cp1251@firma.ua>\r\nOrganization: =?windows-1251?B?0vDg7fEtzOXy4Os=?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1251\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".utf8)
+        raw += cp1251("Добрий день! Папір А4, 40 пачок.") + [13, 10]
+        return raw
+    }
+
+    @Test func windows1251HeadersAndBody() throws {
+        let p = try EmailParser.parse(raw: Self.windows1251Message(), fallbackDate: Date())
+        #expect(p.sender.company == "Транс-Метал")
+        #expect(p.sender == .init(email: "petro@firma.ua", name: "Петро", company: "Транс-Метал"))
         #expect(p.subject == "Запит ціни")
         #expect(p.text == "Добрий день! Папір А4, 40 пачок.")
         #expect(p.receivedAt == utc("2026-03-02T08:00:00Z"))

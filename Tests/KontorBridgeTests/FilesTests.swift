@@ -5,10 +5,8 @@ import KontorTestSupport
 import Testing
 
 /// CDR follow mode (tail -f with rotation, truncation and a remembered offset) and the
-/// Maildir / folder runner with its quarantine.
-///
-/// PHASE 2: deliver what these spool to kontord (`SpoolSender.defaultDelivery`) and
-/// assert one call / message per external id after a restart re-reads a file.
+/// Maildir / folder runner with its quarantine. Delivered to kontord after a file is read
+/// again (one call / message per external id): `EndToEndTests.filesReadAgainAreDeliveredOnce`.
 @Suite struct FilesTests {
     static let lines: [String] = {
         let text = (try? String(contentsOf: sampleURL("telephony/asterisk_Master_cdr_custom_pjsip.csv"), encoding: .utf8)) ?? ""

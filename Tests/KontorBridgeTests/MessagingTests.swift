@@ -3,10 +3,9 @@ import KontorBridge
 import KontorProtocol
 import Testing
 
-/// Every messenger and site-form sample → the expected `message.ingest` params.
-///
-/// PHASE 2: once kontord has `message.ingest`, extend with delivery of each sample
-/// through the bridge and the inquiry/lead it makes; a second delivery changes nothing.
+/// Every messenger and site-form sample → the expected `message.ingest` params. Each
+/// delivered to kontord (message, inquiry, lead; a second delivery changes nothing):
+/// `EndToEndTests.everyMessageSampleMakesAMessageInquiryAndLead`.
 @Suite struct MessagingTests {
     // MARK: Telegram
 
@@ -159,7 +158,7 @@ import Testing
         let form = "name=%D0%86%D0%B2%D0%B0%D0%BD&phone=%2B380501234567&email=ivan%40firma.ua&company=%D0%A2%D0%9E%D0%92+%D0%A4%D1%96%D1%80%D0%BC%D0%B0&message=%D0%9F%D0%BE%D1%82%D1%80%D1%96%D0%B1%D0%B5%D0%BD+%D0%BF%D0%B0%D0%BF%D1%96%D1%80"
         let q = try WebFormParser.parse(body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", formName: "site",
                                         mapping: FormMapping(), receivedAt: utc("2026-11-29T09:00:00Z"))
-        #expect(q.sender == .init(email: "ivan@firma.ua", phone: "+380501234567", name: "Іван"))
+        #expect(q.sender == .init(email: "ivan@firma.ua", phone: "+380501234567", name: "Іван", company: "ТОВ Фірма"))
         #expect(q.text == "Потрібен папір\n\nCompany: ТОВ Фірма")
         #expect(q.receivedAt == utc("2026-11-29T09:00:00Z"))
         #expect(q.externalID.hasPrefix("site:sha256:"))

@@ -3,11 +3,9 @@ import KontorBridge
 import KontorProtocol
 import Testing
 
-/// Every telephony sample → the expected `call.ingest` params.
-///
-/// PHASE 2: once kontord has `call.ingest`, extend with "every sample delivered through
-/// the bridge makes the expected call, inquiry and lead status; replaying every sample
-/// twice changes nothing" (see DeliveryTests for the spool side).
+/// Every telephony sample → the expected `call.ingest` params. What each makes in kontord
+/// (call, inquiry, lead status) and that replaying them twice changes nothing:
+/// `EndToEndTests.everyTelephonySampleMakesTheExpectedCallInquiryAndLead`.
 @Suite struct TelephonyTests {
     // MARK: Binotel
 

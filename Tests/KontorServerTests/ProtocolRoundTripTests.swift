@@ -173,7 +173,7 @@ struct ProtocolRoundTripTests {
 
     @Test("an idle connection is closed after the idle timeout")
     func idleTimeout() async throws {
-        let server = try await TestServer.start { $0.idleTimeout = 0.5 }
+        let server = try await TestServer.start { $0.idleTimeout = 3 }
         let c = try await server.connect()
         _ = try await c.call("ping")
         var it = c.unmatched.makeAsyncIterator()

@@ -75,7 +75,8 @@ struct ResilienceTests {
         let other = try await server.connect()
         let started = Date()
         #expect(try await other.call("ping")["pong"] == .bool(true))
-        #expect(Date().timeIntervalSince(started) < 2)
+        // Served at once (generous bound: the test machine may be busy).
+        #expect(Date().timeIntervalSince(started) < 10)
         await other.close()
         await server.stop()
     }

@@ -135,7 +135,7 @@ public struct BridgeConfiguration: Sendable {
         let r = try ConfigObject(json, "")
         if let k = try r.object("kontord") {
             kontordHost = try k.string("host") ?? kontordHost
-            kontordPort = try k.int("port") ?? kontordPort
+            kontordPort = try k.int("port", in: 1...65535) ?? kontordPort
             token = try k.string("token") ?? token
             if let f = try k.string("token_file") { token = try Self.readSecretFile(Self.resolve(f, base)) }
             try k.finish()
@@ -144,9 +144,9 @@ public struct BridgeConfiguration: Sendable {
         timeZone = try r.string("time_zone") ?? timeZone
         if let h = try r.object("http") {
             httpHost = try h.string("host") ?? httpHost
-            httpPort = try h.int("port") ?? httpPort
+            httpPort = try h.int("port", in: 0...65535) ?? httpPort
             publicURL = try h.string("public_url") ?? publicURL
-            maxBodyBytes = try h.int("max_body_bytes") ?? maxBodyBytes
+            maxBodyBytes = try h.int("max_body_bytes", in: 1024...(64 << 20)) ?? maxBodyBytes
             try h.finish()
         }
         if let n = try r.object("numbers") {
@@ -206,20 +206,20 @@ public struct BridgeConfiguration: Sendable {
                 default: throw ConfigurationError("asterisk[\(i)].layout: \"auto\", \"standard\", \"custom\" or a list of columns")
                 }
                 asterisk.append(CDRFile(path: Self.resolve(p, base), layout: layout, timeZone: try o.string("time_zone"),
-                                        follow: try o.bool("follow") ?? true, pollMilliseconds: try o.int("poll_ms") ?? 1000))
+                                        follow: try o.bool("follow") ?? true, pollMilliseconds: try o.int("poll_ms", in: 50...3_600_000) ?? 1000))
                 try o.finish()
             }
         }
         if let o = try r.object("mail") {
             guard let p = try o.string("path") else { throw ConfigurationError("mail.path is missing") }
             mail = Mail(path: Self.resolve(p, base), quarantine: try o.string("quarantine").map { Self.resolve($0, base) },
-                        recipient: try o.string("recipient"), pollSeconds: try o.int("poll_seconds") ?? 10)
+                        recipient: try o.string("recipient"), pollSeconds: try o.int("poll_seconds", in: 1...86_400) ?? 10)
             try o.finish()
         }
         if let o = try r.object("sender") {
-            if let v = try o.int("backoff_initial_ms") { sender.backoffInitial = .milliseconds(v) }
-            if let v = try o.int("backoff_max_ms") { sender.backoffMax = .milliseconds(v) }
-            if let v = try o.int("max_internal_retries") { sender.maxInternalRetries = v }
+            if let v = try o.int("backoff_initial_ms", in: 1...3_600_000) { sender.backoffInitial = .milliseconds(v) }
+            if let v = try o.int("backoff_max_ms", in: 1...3_600_000) { sender.backoffMax = .milliseconds(v) }
+            if let v = try o.int("max_internal_retries", in: 0...1000) { sender.maxInternalRetries = v }
             try o.finish()
         }
         try r.finish()
@@ -231,7 +231,7 @@ public struct BridgeConfiguration: Sendable {
         func v(_ k: String) -> String? { env["KONTOR_BRIDGE_" + k]?.nonEmpty }
         if let s = v("KONTORD_HOST") { kontordHost = s }
         if let s = v("KONTORD_PORT") {
-            guard let p = Int(s) else { throw ConfigurationError("KONTOR_BRIDGE_KONTORD_PORT is not a number") }
+            guard let p = Int(s), (1...65535).contains(p) else { throw ConfigurationError("KONTOR_BRIDGE_KONTORD_PORT is not a port number") }
             kontordPort = p
         }
         if let s = v("TOKEN_FILE") { token = try Self.readSecretFile(s) }
@@ -239,7 +239,7 @@ public struct BridgeConfiguration: Sendable {
         if let s = v("SPOOL_DIR") { spoolDirectory = URL(fileURLWithPath: s) }
         if let s = v("HTTP_HOST") { httpHost = s }
         if let s = v("HTTP_PORT") {
-            guard let p = Int(s) else { throw ConfigurationError("KONTOR_BRIDGE_HTTP_PORT is not a number") }
+            guard let p = Int(s), (0...65535).contains(p) else { throw ConfigurationError("KONTOR_BRIDGE_HTTP_PORT is not a port number") }
             httpPort = p
         }
         if let s = v("PUBLIC_URL") { publicURL = s }
@@ -251,15 +251,23 @@ public struct BridgeConfiguration: Sendable {
             plan = NumberPlan(ourNumbers: s.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty },
                               extensionMaxDigits: plan.extensionMaxDigits, extensionPatterns: plan.extensionPatterns, region: plan.region)
         }
-        if let s = v("BINOTEL_SECRET") { binotel = PathSecret(secret: s) }
-        if let s = v("FREESWITCH_SECRET") { freeswitch = PathSecret(secret: s) }
-        if let s = v("PBX_SECRET") { pbx = PathSecret(secret: s) }
+        // Path secrets from the environment obey the file's rule (at least 16 characters);
+        // the message names the variable, never the value.
+        func pathSecret(_ k: String) throws -> PathSecret? {
+            guard let s = v(k) else { return nil }
+            guard s.count >= 16 else { throw ConfigurationError("KONTOR_BRIDGE_\(k) is shorter than 16 characters") }
+            return PathSecret(secret: s)
+        }
+        if let s = try pathSecret("BINOTEL_SECRET") { binotel = s }
+        if let s = try pathSecret("FREESWITCH_SECRET") { freeswitch = s }
+        if let s = try pathSecret("PBX_SECRET") { pbx = s }
         if let s = v("TWILIO_AUTH_TOKEN") { twilio = Twilio(authToken: s) }
         if let s = v("TELEGRAM_SECRET_TOKEN") { telegram = Telegram(secretToken: s, botUsername: telegram?.botUsername) }
         if let s = v("VIBER_AUTH_TOKEN") { viber = Viber(authToken: s, botName: viber?.botName) }
         for (k, value) in env where k.hasPrefix("KONTOR_BRIDGE_FORM_") && k.hasSuffix("_SECRET") {
             let name = String(k.dropFirst("KONTOR_BRIDGE_FORM_".count).dropLast("_SECRET".count)).lowercased()
             guard !name.isEmpty, let s = value.nonEmpty else { continue }
+            guard s.count >= 16 else { throw ConfigurationError("\(k) is shorter than 16 characters") }
             forms[name] = Form(secret: s, mapping: forms[name]?.mapping ?? FormMapping())
         }
     }
@@ -313,6 +321,12 @@ final class ConfigObject {
         default: break
         }
         throw ConfigurationError("\(name(k)) must be an integer")
+    }
+
+    func int(_ k: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let i = try int(k) else { return nil }
+        guard range.contains(i) else { throw ConfigurationError("\(name(k)) must be from \(range.lowerBound) to \(range.upperBound)") }
+        return i
     }
 
     func bool(_ k: String) throws -> Bool? {

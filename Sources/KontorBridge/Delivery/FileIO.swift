@@ -111,6 +111,23 @@ enum FileIO {
         return out
     }
 
+    /// At most `count` bytes from `offset` (fewer at the end of the file).
+    static func readChunk(_ fd: Int32, path: String, from offset: Int, count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: max(0, count))
+        var got = 0
+        while got < out.count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, $0.count - got, off_t(offset + got)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError("read", path)
+            }
+            if n == 0 { break }
+            got += n
+        }
+        out.removeLast(out.count - got)
+        return out
+    }
+
     /// Size and identity of a file, or nil when it does not exist.
     static func stat(_ path: String) -> (size: Int, device: UInt64, inode: UInt64)? {
         var st = stat_t()

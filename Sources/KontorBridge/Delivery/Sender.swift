@@ -75,6 +75,11 @@ public final class SpoolSender: Sendable {
         self.configuration = configuration; self.logger = logger; self.deliver = deliver
     }
 
+    /// kontord could not be reached (the address tried and why).
+    struct ConnectError: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// Another sender holds the spool.
     public struct Busy: Error, CustomStringConvertible {
         public var description: String { "another kontor-bridge is sending this spool" }
@@ -89,6 +94,25 @@ public final class SpoolSender: Sendable {
         } catch {
             await dropConnection()
             throw error
+        }
+    }
+
+    /// Delivers until cancelled, like ``run()``; while another process holds the spool
+    /// (a second `serve` on the same directory), waits and takes over once it is free,
+    /// checking every `retry`.
+    public func runWhenFree(retry: Duration = .seconds(2)) async throws {
+        var told = false
+        while true {
+            do {
+                try await run()
+                return
+            } catch is Busy {
+                if !told {
+                    logger.notice("another kontor-bridge is sending this spool; this one takes over when it stops")
+                    told = true
+                }
+                try await Task.sleep(for: retry)
+            }
         }
     }
 
@@ -139,7 +163,7 @@ public final class SpoolSender: Sendable {
             }
             do {
                 let conn = try await connected()
-                let result = try await deliver(conn, event)
+                let result = try await deliverDegrading(conn, event)
                 try Task.checkCancellation()
                 try spool.markDone(entry)
                 if failures > 0 {
@@ -186,6 +210,25 @@ public final class SpoolSender: Sendable {
         }
     }
 
+    /// Delivers `event`; when kontord refuses one of the optional fields newer than it
+    /// (`invalid_params` naming `remote_name`, `edit_of`, `sender.company`, an
+    /// attachment's `size`), delivers it again without that field (docs/BRIDGE.md,
+    /// "Spool", on a kontord older than the bridge).
+    private func deliverDegrading(_ conn: KontorConnection, _ event: SpoolEvent) async throws -> JSONValue {
+        var attempt = event
+        for _ in 0...EventShaping.newerOptionalFields.count + 1 {
+            do {
+                return try await deliver(conn, attempt)
+            } catch let e as KontorError where e.kind == .invalidParams {
+                guard case .string(let field)? = e.data["field"], let params = EventShaping.degrade(attempt.params, field: field) else { throw e }
+                logger.notice("kontord does not take an optional field; sending without it",
+                              metadata: ["source": "\(event.source)", "key": "\(event.key ?? "-")", "field": "\(field)"])
+                attempt.params = params
+            }
+        }
+        return try await deliver(conn, attempt)
+    }
+
     private func note(_ message: String) {
         let now = Date()
         let log = lastLogged.withLock { last -> Bool in
@@ -201,7 +244,12 @@ public final class SpoolSender: Sendable {
     private func connected() async throws -> KontorConnection {
         if let c = connection.withLock({ $0 }), !c.isClosed { return c }
         let (host, port) = try await endpoint()
-        let c = try await KontorConnection.connect(host: host, port: port)
+        let c: KontorConnection
+        do {
+            c = try await KontorConnection.connect(host: host, port: port)
+        } catch {
+            throw ConnectError(description: "cannot connect: \(host):\(port): \(error)")
+        }
         do {
             _ = try await c.call("auth.token", ["token": .string(token)])
         } catch {

@@ -24,14 +24,14 @@ public struct SpoolEvent: Sendable, Equatable {
         self.source = source; self.method = method; self.params = params; self.key = key; self.spooledAt = spooledAt
     }
 
-    /// A call record.
+    /// A call record, fitted to kontord's limits (``EventShaping``).
     public static func call(_ p: IngestMethods.CallIngestParams, source: String, at: Date = Date()) throws -> SpoolEvent {
-        SpoolEvent(source: source, method: "call.ingest", params: try JSONValueEncoder().encode(p), key: p.externalID, spooledAt: at)
+        SpoolEvent(source: source, method: "call.ingest", params: try EventShaping.encodeFitting(p), key: p.externalID, spooledAt: at)
     }
 
-    /// A message.
+    /// A message, fitted to kontord's limits (``EventShaping``).
     public static func message(_ p: IngestMethods.MessageIngestParams, source: String, at: Date = Date()) throws -> SpoolEvent {
-        SpoolEvent(source: source, method: "message.ingest", params: try JSONValueEncoder().encode(p), key: p.externalID, spooledAt: at)
+        SpoolEvent(source: source, method: "message.ingest", params: try EventShaping.encodeFitting(p), key: p.externalID, spooledAt: at)
     }
 
     var json: JSONValue {

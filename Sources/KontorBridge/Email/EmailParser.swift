@@ -26,6 +26,7 @@ public struct EmailParseError: Error, Sendable, CustomStringConvertible {
 ///   sent);
 /// * `external_id` = Message-ID without angle brackets, or `sha256:` + the raw bytes;
 /// * `thread_id` = the first id in References, else In-Reply-To, else the message's own id;
+/// * `sender.company` = the `Organization:` header (RFC 2076), when there is one;
 /// * a leading mbox `From ` line is skipped.
 public enum EmailParser {
     /// Parses one message. `fallbackDate` is used when there is no valid `Date:` header
@@ -80,7 +81,8 @@ public enum EmailParser {
         return IngestMethods.MessageIngestParams(
             externalID: messageID ?? "sha256:" + Hashing.sha256Hex(input),
             channel: .email, direction: .inbound,
-            sender: IngestMethods.MessageSender(email: from?.address, name: from?.name),
+            sender: IngestMethods.MessageSender(email: from?.address, name: from?.name,
+                                                company: decodedHeader(message, "Organization") ?? decodedHeader(message, "Organisation")),
             recipient: recipient ?? to?.address, subject: subject, text: text,
             receivedAt: date ?? fallbackDate, threadID: thread,
             attachments: walker.attachments.isEmpty ? nil : walker.attachments,
@@ -128,6 +130,16 @@ public enum EmailParser {
         string(g_mime_object_get_header(kb_object(message), name))?.trimmed.nonEmpty
     }
 
+    /// An unstructured header with its RFC 2047 encoded words decoded (and 8-bit text read
+    /// as UTF-8, else windows-1251), or nil when absent or empty.
+    static func decodedHeader(_ message: UnsafeMutablePointer<GMimeMessage>, _ name: String) -> String? {
+        guard let value = header(message, name) else { return nil }
+        guard value.contains("=?") else { return value }
+        guard let decoded = value.withCString({ g_mime_utils_header_decode_text(nil, $0) }) else { return value }
+        defer { g_free(decoded) }
+        return string(decoded)?.trimmed.nonEmpty
+    }
+
     /// `<a@b> <c@d>` → `["a@b", "c@d"]`.
     static func messageIDs(_ s: String) -> [String] {
         var out: [String] = []
@@ -154,13 +166,18 @@ public enum EmailParser {
         var html: [String] = []
         var attachments: [IngestMethods.Attachment] = []
 
-        mutating func walk(_ object: UnsafeMutablePointer<GMimeObject>) {
+        /// Multiparts nested deeper than this are not looked into (a hostile message
+        /// must not exhaust the stack; real mail nests a few levels).
+        static let maxDepth = 32
+
+        mutating func walk(_ object: UnsafeMutablePointer<GMimeObject>, depth: Int = 0) {
             if kb_is_multipart(object) != 0 {
+                guard depth < Self.maxDepth else { return }
                 let mp = kb_as_multipart(object)
                 let n = g_mime_multipart_get_count(mp)
                 guard n > 0 else { return }
                 for i in 0..<n {
-                    if let child = g_mime_multipart_get_part(mp, i) { walk(child) }
+                    if let child = g_mime_multipart_get_part(mp, i) { walk(child, depth: depth + 1) }
                 }
                 return
             }

@@ -41,6 +41,13 @@ public enum HTMLText {
         func lower(_ a: ArraySlice<Unicode.Scalar>) -> String {
             String(String.UnicodeScalarView(a)).lowercased()
         }
+        // The first ">" at or after the last search: `i` only grows, so remembering it keeps
+        // a text full of "<" (a malformed or hostile mail) linear instead of quadratic.
+        var knownClose = -1
+        func closeIndex(from i: Int) -> Int? {
+            if knownClose < i { knownClose = s[i...].firstIndex(of: ">") ?? s.count }
+            return knownClose < s.count ? knownClose : nil
+        }
         while i < s.count {
             let c = s[i]
             if c == "<" {
@@ -51,7 +58,7 @@ public enum HTMLText {
                     i = min(s.count, j + 3)
                     continue
                 }
-                guard let close = s[i...].firstIndex(of: ">") else { emit(c); i += 1; continue }
+                guard let close = closeIndex(from: i) else { emit(c); i += 1; continue }
                 var nameStart = i + 1
                 let closing = nameStart < close && s[nameStart] == "/"
                 if closing { nameStart += 1 }

@@ -9,8 +9,8 @@ import Logging
 /// * Plain folder: each `*.eml` file is parsed, spooled, then moved into `processed/`
 ///   (or left where it is with `moveProcessed: false`; a second run spools it again and
 ///   kontord answers `duplicate`).
-/// * A file GMime cannot read is moved to the quarantine folder with a
-///   `<name>.reason.txt` beside it; the run goes on.
+/// * A file GMime cannot read, or one larger than ``maxMessageBytes``, is moved to the
+///   quarantine folder with a `<name>.reason.txt` beside it; the run goes on.
 public final class MailFolder: Sendable {
     public let directory: URL
     public let quarantine: URL
@@ -29,6 +29,9 @@ public final class MailFolder: Sendable {
         /// Quarantined files and why.
         public var problems: [String] = []
     }
+
+    /// The largest message file read (a file is parsed in memory): 64 MiB.
+    public static let maxMessageBytes = 64 << 20
 
     /// `spool` nil = dry run: parse and report, move nothing.
     public init(directory: URL, quarantine: URL? = nil, recipient: String? = nil, moveProcessed: Bool = true,
@@ -63,6 +66,14 @@ public final class MailFolder: Sendable {
     public func runOnce() throws -> Summary {
         var summary = Summary()
         for file in try pendingFiles() {
+            if let size = FileIO.stat(file.path)?.size, size > Self.maxMessageBytes {
+                let why = "the file is \(size) bytes; messages larger than \(Self.maxMessageBytes) bytes are not read"
+                summary.quarantined += 1
+                summary.problems.append("\(file.lastPathComponent): \(why)")
+                if spool != nil { try quarantineFile(file, reason: why) }
+                state?.count("email", \.rejected)
+                continue
+            }
             let raw: [UInt8]
             do { raw = Array(try Data(contentsOf: file)) } catch {
                 logger.warning("cannot read \(file.path): \(error)")

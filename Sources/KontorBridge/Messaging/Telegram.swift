@@ -13,8 +13,9 @@ import KontorProtocol
 ///   are ingested; every other update kind is acknowledged and ignored.
 /// * `external_id` = `chat.id:message_id`. An edit is a **new** message with
 ///   `external_id` = `chat.id:message_id:edit:<edit_date>`, so every version is kept once
-///   (the same id would be swallowed as a duplicate); `raw` holds the update, whose
-///   `edited_message` key tells the edit apart.
+///   (the same id would be swallowed as a duplicate), and `edit_of` = the original's
+///   `chat.id:message_id`: kontord records it on the original's inquiry without making a
+///   new one; `raw` holds the update, whose `edited_message` key tells the edit apart.
 /// * a shared contact (`message.contact`) whose `user_id` is the sender's own (or not
 ///   given) puts its phone into `sender.phone`; the text says what was shared.
 /// * ids are copied from the JSON text exactly (no floating point).
@@ -33,8 +34,10 @@ public enum TelegramParser {
         }
         let edited = kind.hasPrefix("edited")
         var externalID = "\(chatID):\(messageID)"
+        var editOf: String? = nil
         var when = Times.unixSeconds(m["date"])
         if edited {
+            editOf = externalID
             let editDate = m["edit_date"]?.scalarText ?? "0"
             externalID += ":edit:\(editDate)"
             when = Times.unixSeconds(m["edit_date"]) ?? when
@@ -57,15 +60,15 @@ public enum TelegramParser {
             lines.append("[contact] \(cname.isEmpty ? "" : cname + " ")\(phone)")
         }
         if let d = m["document"] {
-            attachments.append(.init(name: d["file_name"]?.text, contentType: d["mime_type"]?.text, size: d["file_size"]?.intValue ?? 0))
+            attachments.append(.init(name: d["file_name"]?.text, contentType: d["mime_type"]?.text, size: d["file_size"]?.sizeValue))
         }
         if case .array(let sizes)? = m["photo"], let largest = sizes.last {
-            attachments.append(.init(name: nil, contentType: "image/jpeg", size: largest["file_size"]?.intValue ?? 0))
+            attachments.append(.init(name: nil, contentType: "image/jpeg", size: largest["file_size"]?.sizeValue))
         }
         for (key, type) in [("voice", "audio/ogg"), ("audio", "audio/mpeg"), ("video", "video/mp4"), ("video_note", "video/mp4")] {
             if let a = m[key], a.objectValue != nil {
                 attachments.append(.init(name: a["file_name"]?.text ?? key, contentType: a["mime_type"]?.text ?? type,
-                                         size: a["file_size"]?.intValue ?? 0))
+                                         size: a["file_size"]?.sizeValue))
             }
         }
         if let s = m["sticker"], s.objectValue != nil { lines.append("[sticker] \(s["emoji"]?.text ?? "")".trimmed) }
@@ -77,6 +80,6 @@ public enum TelegramParser {
         return .event(IngestMethods.MessageIngestParams(
             externalID: externalID, channel: .telegram, direction: .inbound, sender: sender,
             recipient: botUsername, subject: nil, text: text, receivedAt: receivedAt, threadID: chatID,
-            attachments: attachments.isEmpty ? nil : attachments, managerLogin: nil, raw: update))
+            attachments: attachments.isEmpty ? nil : attachments, managerLogin: nil, editOf: editOf, raw: update))
     }
 }

@@ -49,7 +49,7 @@ public enum ViberParser {
                 }
             case "file", "picture", "video":
                 let defaultType = type == "picture" ? "image/jpeg" : type == "video" ? "video/mp4" : nil
-                attachments.append(.init(name: m["file_name"]?.text, contentType: defaultType, size: m["size"]?.intValue ?? 0))
+                attachments.append(.init(name: m["file_name"]?.text, contentType: defaultType, size: m["size"]?.sizeValue))
                 if lines.isEmpty { lines.append("[\(type)]") }
             case "location":
                 if let lat = m["location"]?["lat"]?.scalarText, let lon = m["location"]?["lon"]?.scalarText {

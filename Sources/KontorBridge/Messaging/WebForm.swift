@@ -68,7 +68,8 @@ public struct FormMapping: Sendable, Equatable {
 /// * `application/x-www-form-urlencoded` (an HTML form posting straight to the bridge).
 ///
 /// The ``FormMapping`` picks name, e-mail, phone, company and message; every other field
-/// is added to the text as `label: value`. An e-mail that is not a valid address is kept
+/// is added to the text as `label: value`. The company is `sender.company` (a new
+/// contact's organisation) and also a `Company:` line of the text. An e-mail that is not a valid address is kept
 /// in the text, not in `sender.email`. `external_id` is `<form name>:` followed by the
 /// submission id (mapping `id`) or, failing that, `sha256:` of the body — a provider's
 /// retry of the same body is then the same event. The form name keeps two forms' ids
@@ -202,7 +203,7 @@ public enum WebFormParser {
         if title == nil, json["data"]?.objectValue != nil, let n = json["name"]?.stringValue?.nonEmpty {
             title = n  // Webflow: the form's name next to its data
         }
-        var sender = IngestMethods.MessageSender(phone: mapped.phone, name: mapped.name)
+        var sender = IngestMethods.MessageSender(phone: mapped.phone, name: mapped.name, company: mapped.company)
         var lines: [String] = []
         if let msg = mapped.message { lines.append(msg) }
         var extra: [String] = []

@@ -21,6 +21,7 @@ import KontorProtocol
 ///   `duration − billsec`.
 /// * the direction and parties come from `src`/`dst` through the ``NumberPlan``; the
 ///   manager's line falls back to the SIP peer of `dstchannel`/`channel`.
+/// * the caller id name of `clid` names an inbound caller (`remote_name`);
 /// * bytes that are not UTF-8 are decoded lossily and kept as base64 in `raw`.
 public enum AsteriskCDR {
     /// `cdr_csv`'s Master.csv columns (Asterisk `cdr_csv.c`, with `loguniqueid` and `loguserfield`).
@@ -123,8 +124,8 @@ public enum AsteriskCDR {
         }
         let answerTime = v("answer").flatMap { Times.localDateTime($0, in: options.timeZone) }
         let endTime = v("end").flatMap { Times.localDateTime($0, in: options.timeZone) }
-        let duration = v("duration").flatMap { Int($0) }
-        let billsec = v("billsec").flatMap { Int($0) } ?? 0
+        let duration = try Times.seconds(v("duration"), field: "duration")
+        let billsec = try Times.seconds(v("billsec"), field: "billsec") ?? 0
         let disposition = v("disposition")
         let answered = (disposition?.uppercased() == "ANSWERED") && billsec > 0
 
@@ -156,7 +157,9 @@ public enum AsteriskCDR {
         }
         return IngestMethods.CallIngestParams(
             externalID: externalID, provider: "asterisk", linkedID: v("linkedid"), direction: parties.direction,
-            remoteNumber: parties.remoteNumber, ourNumber: parties.ourNumber, managerLine: parties.managerLine,
+            remoteNumber: parties.remoteNumber,
+            remoteName: parties.direction == .inbound ? NumberPlan.callerName(clid.name, number: parties.remoteNumber) : nil,
+            ourNumber: parties.ourNumber, managerLine: parties.managerLine,
             managerLogin: nil, startedAt: started, answeredAt: answered ? answerTime : nil, endedAt: endTime,
             talkSeconds: answered ? billsec : 0, waitSeconds: duration.map { max(0, $0 - billsec) },
             disposition: disposition, recordingURL: nil, raw: .object(raw))

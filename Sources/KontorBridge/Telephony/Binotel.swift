@@ -9,7 +9,9 @@ import KontorProtocol
 /// value is a string). Fields used: `callDetails.generalCallID`, `callID`, `startTime`
 /// (unix seconds), `callType` (`0` incoming, `1` outgoing), `externalNumber` (the
 /// client), `internalNumber` (the employee's line), `did`/`didNumber` (our number),
-/// `waitsec`, `billsec`, `disposition`, `linkToCallRecordInMyBusiness`.
+/// `waitsec`, `billsec`, `disposition`, `linkToCallRecordInMyBusiness`, and
+/// `customerData.name` (the client's name in Binotel's customer base, when it knows the
+/// number: `remote_name`).
 ///
 /// Answered or missed: Binotel's `disposition` alone is not enough (`VM-SUCCESS` has
 /// billable seconds but nobody spoke to the client; `ANSWER` with `billsec` 0 is a
@@ -49,8 +51,8 @@ public enum BinotelParser {
         guard let started = Times.unixSeconds(d["startTime"]) else {
             throw PayloadError("binotel: callDetails.startTime is missing or not unix time")
         }
-        let billsec = d["billsec"]?.intValue ?? 0
-        let waitsec = d["waitsec"]?.intValue
+        let billsec = try Times.seconds(d["billsec"], field: "binotel: billsec") ?? 0
+        let waitsec = try Times.seconds(d["waitsec"], field: "binotel: waitsec")
         let disposition = d["disposition"]?.text
         let answered = billsec > 0 && answeredDispositions.contains((disposition ?? "").uppercased())
         let direction: IngestMethods.Direction
@@ -67,6 +69,7 @@ public enum BinotelParser {
             linkedID: d["generalCallID"]?.text,
             direction: direction,
             remoteNumber: NumberPlan.clean(d["externalNumber"]?.text ?? d["srcNumber"]?.text),
+            remoteName: d["customerData"]?["name"]?.text,
             ourNumber: d["didNumber"]?.text ?? d["did"]?.text,
             managerLine: d["internalNumber"]?.text,
             managerLogin: nil,

@@ -19,6 +19,10 @@ import Glibc
 /// * On start, a saved offset is used when it belongs to the same file; otherwise the
 ///   file is read from the beginning.
 /// * Records that cannot be read are counted as rejected and logged; never fatal.
+/// * The file is read ``chunkBytes`` at a time (a large file met for the first time is
+///   not read into memory whole). A record still incomplete after ``maxRecordBytes``
+///   (a quote that never closes: an Asterisk CDR is a few hundred bytes) is refused up to
+///   its first line break, so one broken record never stops the records after it.
 public final class CDRFollower: Sendable {
     public let path: String
     public let options: AsteriskCDR.Options
@@ -42,6 +46,10 @@ public final class CDRFollower: Sendable {
     }
 
     static let tailLength = 128
+    /// The most bytes read at once.
+    static let chunkBytes = 4 << 20
+    /// The longest record taken.
+    static let maxRecordBytes = 64 << 10
 
     private func readTail(_ fd: Int32, before offset: Int) -> [UInt8] {
         let n = min(offset, Self.tailLength)
@@ -128,11 +136,31 @@ public final class CDRFollower: Sendable {
             p.columns = nil
             p.tail = []
         }
-        guard st.size > p.offset else { return 0 }
-        let bytes = try FileIO.readToEnd(p.fd, path: path, from: p.offset)
-        let (records, consumed, nextLine) = CSVParser.parse(bytes, delimiter: UInt8(ascii: ","), final: false,
-                                                            firstLine: p.line, baseOffset: p.offset)
-        guard consumed > 0 else { return 0 }
+        var total = 0
+        while st.size > p.offset {
+            let bytes = try FileIO.readChunk(p.fd, path: path, from: p.offset, count: min(Self.chunkBytes, st.size - p.offset))
+            guard !bytes.isEmpty else { break }
+            let (records, consumed, nextLine) = CSVParser.parse(bytes, delimiter: UInt8(ascii: ","), final: false,
+                                                                firstLine: p.line, baseOffset: p.offset)
+            if consumed > 0 {
+                total += try take(records, bytes: bytes, consumed: consumed, nextLine: nextLine, &p)
+                continue
+            }
+            guard bytes.count >= Self.maxRecordBytes else { break }  // the record is not complete yet
+            // No record ends within maxRecordBytes: an unclosed quote. Refuse its first line.
+            let skip = (bytes.firstIndex(of: 10) ?? (bytes.count - 1)) + 1
+            logger.warning("CDR record refused", metadata: ["path": "\(path)", "line": "\(p.line)",
+                                                              "why": "no complete record within \(Self.maxRecordBytes) bytes (an unclosed quote?)"])
+            state.count(source, \.rejected)
+            state.recordError("CDR \(path): line \(p.line) is not a complete record; skipped")
+            try take([], bytes: bytes, consumed: skip, nextLine: p.line + 1, &p)
+        }
+        return total
+    }
+
+    /// Spools the records of one chunk, then moves the offset past `consumed` bytes.
+    @discardableResult
+    private func take(_ records: [CSVRecord], bytes: [UInt8], consumed: Int, nextLine: Int, _ p: inout Position) throws -> Int {
         var events: [SpoolEvent] = []
         var rejected = 0
         for r in records where !r.isBlank {

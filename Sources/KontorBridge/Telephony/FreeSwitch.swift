@@ -13,7 +13,8 @@ import KontorProtocol
 ///
 /// One leg per record: `external_id` = `variables.uuid`; `linked_id` =
 /// `originating_leg_uuid` (B legs) or `call_uuid`. Answered when `billsec` > 0 and the
-/// leg has an answer time. Direction from the numbers through the ``NumberPlan``.
+/// leg has an answer time. Direction from the numbers through the ``NumberPlan``. An
+/// inbound caller's `caller_id_name` (when it is a name, not the number) is `remote_name`.
 public enum FreeSwitchParser {
     /// Parses an HTTP body: the JSON, or a form whose `cdr` field holds it.
     public static func parse(body: [UInt8], plan: NumberPlan) throws -> ParseOutcome<IngestMethods.CallIngestParams> {
@@ -38,16 +39,20 @@ public enum FreeSwitchParser {
         }
         let answeredAt = Times.unixMicroseconds(vars["answer_uepoch"]) ?? Times.unixSeconds(vars["answer_epoch"])
         let ended = Times.unixMicroseconds(vars["end_uepoch"]) ?? Times.unixSeconds(vars["end_epoch"])
-        let billsec = vars["billsec"]?.intValue ?? 0
+        let billsec = try Times.seconds(vars["billsec"], field: "freeswitch: billsec") ?? 0
         let answered = billsec > 0 && answeredAt != nil
         let caller = profile?["caller_id_number"]?.text ?? vars["caller_id_number"]?.text ?? vars["sip_from_user"]?.text
         let callee = profile?["destination_number"]?.text ?? vars["destination_number"]?.text ?? vars["sip_req_user"]?.text
         let parties = plan.classify(from: caller, to: callee)
-        let wait = vars["waitsec"]?.intValue ?? (answered ? nil : vars["duration"]?.intValue)
+        let wait = try Times.seconds(vars["waitsec"], field: "freeswitch: waitsec")
+            ?? (answered ? nil : try Times.seconds(vars["duration"], field: "freeswitch: duration"))
+        let callerName = profile?["caller_id_name"]?.text ?? vars["caller_id_name"]?.text
         return .event(IngestMethods.CallIngestParams(
             externalID: uuid, provider: "freeswitch",
             linkedID: vars["originating_leg_uuid"]?.text ?? vars["call_uuid"]?.text,
-            direction: parties.direction, remoteNumber: parties.remoteNumber, ourNumber: parties.ourNumber,
+            direction: parties.direction, remoteNumber: parties.remoteNumber,
+            remoteName: parties.direction == .inbound ? NumberPlan.callerName(callerName, number: parties.remoteNumber) : nil,
+            ourNumber: parties.ourNumber,
             managerLine: parties.managerLine, managerLogin: nil, startedAt: started,
             answeredAt: answered ? answeredAt : nil, endedAt: ended, talkSeconds: answered ? billsec : 0,
             waitSeconds: wait, disposition: vars["hangup_cause"]?.text,

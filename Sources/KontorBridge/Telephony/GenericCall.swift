@@ -12,7 +12,9 @@ import KontorProtocol
 ///  "disposition": "ANSWERED", "manager_line": "101", "recording_url": "https://..."}
 /// ```
 ///
-/// Required: `id` (or `external_id`) and `started_at`. Times are RFC 3339 or unix
+/// Required: `id` (or `external_id`, at most 200 characters) and `started_at`. `remote_name`
+/// (the caller's name) names a new contact of an inbound call. `provider` is 1–40 of
+/// `a-z 0-9 _ . -`; seconds are 0 to 7 days. Times are RFC 3339 or unix
 /// seconds. `direction` (`inbound`/`outbound`/`internal`) with `remote_number` /
 /// `our_number` may be given instead of `from`/`to`; when absent the ``NumberPlan``
 /// decides from `from`/`to`. `talk_seconds` defaults to `ended_at − answered_at` when
@@ -55,15 +57,23 @@ public enum GenericCallParser {
             parties = plan.classify(from: r["from"]?.text, to: r["to"]?.text)
         }
         if let line = r["manager_line"]?.text { parties.managerLine = line }
-        var talk = r["talk_seconds"]?.intValue ?? r["billsec"]?.intValue
-        if talk == nil, let a = answeredAt, let e = ended { talk = max(0, Int(e.timeIntervalSince(a).rounded())) }
-        guard (talk ?? 0) >= 0 else { throw PayloadError("pbx: talk_seconds must not be negative") }
+        var talk = try Times.seconds(r["talk_seconds"] ?? r["billsec"], field: "pbx: talk_seconds")
+        if talk == nil, let a = answeredAt, let e = ended {
+            talk = try Times.seconds(.number(String(max(0, Int(e.timeIntervalSince(a).rounded())))), field: "pbx: ended_at − answered_at")
+        }
+        let provider = (r["provider"]?.text ?? "generic").lowercased()
+        guard provider.range(of: "^[a-z0-9][a-z0-9_.-]{0,39}$", options: .regularExpression) != nil else {
+            throw PayloadError("pbx: provider is 1 to 40 of a-z 0-9 _ . -")
+        }
+        guard id.count <= 200 else { throw PayloadError("pbx: id is longer than 200 characters") }
         return IngestMethods.CallIngestParams(
-            externalID: id, provider: r["provider"]?.text ?? "generic", linkedID: r["linked_id"]?.text,
-            direction: parties.direction, remoteNumber: parties.remoteNumber, ourNumber: parties.ourNumber,
+            externalID: id, provider: provider, linkedID: r["linked_id"]?.text,
+            direction: parties.direction, remoteNumber: parties.remoteNumber,
+            remoteName: parties.direction == .inbound ? NumberPlan.callerName(r["remote_name"]?.text, number: parties.remoteNumber) : nil,
+            ourNumber: parties.ourNumber,
             managerLine: parties.managerLine, managerLogin: r["manager_login"]?.text, startedAt: started,
             answeredAt: (talk ?? 0) > 0 ? answeredAt : nil, endedAt: ended, talkSeconds: talk ?? 0,
-            waitSeconds: r["wait_seconds"]?.intValue, disposition: r["disposition"]?.text,
+            waitSeconds: try Times.seconds(r["wait_seconds"], field: "pbx: wait_seconds"), disposition: r["disposition"]?.text,
             recordingURL: r["recording_url"]?.text, raw: r)
     }
 }

@@ -50,6 +50,14 @@ public struct NumberPlan: Sendable, Equatable {
         return t
     }
 
+    /// A caller id name worth naming a contact by: it has a letter and is not the number
+    /// itself (PBXs often repeat the number, or say `Unknown`); nil otherwise.
+    public static func callerName(_ name: String?, number: String?) -> String? {
+        guard let n = name?.nonEmpty, n.contains(where: \.isLetter), !hiddenWords.contains(n.lowercased()) else { return nil }
+        if let number, n == number { return nil }
+        return n
+    }
+
     /// True for one of our DIDs.
     public func isOurLine(_ s: String?) -> Bool {
         guard let s = NumberPlan.clean(s), !ourKeys.isEmpty else { return false }

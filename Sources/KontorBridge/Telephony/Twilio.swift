@@ -9,7 +9,8 @@ import KontorProtocol
 /// `outbound-dial`, `CallStatus` = `queued` `initiated` `ringing` `in-progress`
 /// `completed` `busy` `no-answer` `canceled` `failed`, `CallDuration` in seconds for
 /// finished calls, `Timestamp` in RFC 2822, `RecordingUrl`, `AnsweredBy`), and
-/// "Webhooks security" (`X-Twilio-Signature`).
+/// "Webhooks security" (`X-Twilio-Signature`); `CallerName` (caller id lookup) names an
+/// inbound caller (`remote_name`).
 ///
 /// Only final statuses become a call record; the others are acknowledged and ignored.
 /// `Timestamp` of a final callback is the end of the call; the start is the end minus
@@ -30,7 +31,7 @@ public enum TwilioParser {
         guard let status = v("CallStatus")?.lowercased() else { throw PayloadError("twilio: CallStatus is missing") }
         guard finalStatuses.contains(status) else { return .ignored("twilio \(status)") }
         let ended = v("Timestamp").flatMap(Times.rfc2822) ?? receivedAt
-        let duration = Int(v("CallDuration") ?? "") ?? 0
+        let duration = try Times.seconds(v("CallDuration"), field: "twilio: CallDuration") ?? 0
         let answeredBy = v("AnsweredBy")?.lowercased() ?? ""
         let machine = answeredBy.hasPrefix("machine") || answeredBy == "fax"
         let answered = status == "completed" && duration > 0 && !machine
@@ -55,7 +56,8 @@ public enum TwilioParser {
         }
         return .event(IngestMethods.CallIngestParams(
             externalID: sid, provider: "twilio", linkedID: v("ParentCallSid"), direction: parties.direction,
-            remoteNumber: parties.remoteNumber, ourNumber: parties.ourNumber, managerLine: parties.managerLine,
+            remoteNumber: parties.remoteNumber, remoteName: parties.direction == .inbound ? NumberPlan.callerName(v("CallerName"), number: parties.remoteNumber) : nil,
+            ourNumber: parties.ourNumber, managerLine: parties.managerLine,
             managerLogin: nil, startedAt: started, answeredAt: answered ? started : nil, endedAt: ended,
             talkSeconds: answered ? duration : 0, waitSeconds: nil, disposition: v("CallStatus"),
             recordingURL: v("RecordingUrl"), raw: raw))

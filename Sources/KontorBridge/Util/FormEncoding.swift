@@ -71,19 +71,23 @@ public enum FormEncoding {
     /// Builds a JSON tree from PHP-style bracket keys, as PHP's `parse_str` does:
     /// `a[b][0][c]=v` → `{"a":{"b":{"0":{"c":"v"}}}}`; `a[]=x&a[]=y` → `{"a":{"0":"x","1":"y"}}`.
     /// Every value is a JSON string (forms carry no types). A later plain value replaces
-    /// an earlier one with the same key, as in PHP.
+    /// an earlier one with the same key, as in PHP. Like PHP (`max_input_nesting_level`),
+    /// keys nested deeper than ``maxNesting`` levels are dropped.
     ///
     /// Source: PHP manual, "Variables From External Sources" (HTML forms, arrays in
     /// names) and `parse_str`.
     public static func phpTree(_ pairs: [(key: String, value: String)]) -> JSONValue {
-        var root = Node.object([:], [])
+        var root = Node.object([:], next: 0)
         for (key, value) in pairs {
             let path = splitBracketKey(key)
-            guard !path.isEmpty else { continue }
+            guard !path.isEmpty, path.count <= maxNesting else { continue }
             root.insert(path: path[...], value: value)
         }
         return root.json
     }
+
+    /// The deepest bracket nesting kept (PHP's default `max_input_nesting_level`).
+    public static let maxNesting = 64
 
     /// `a[b][]` → `["a", "b", ""]`. A key with unbalanced brackets is taken whole.
     static func splitBracketKey(_ key: String) -> [String] {
@@ -101,27 +105,25 @@ public enum FormEncoding {
 
     private indirect enum Node {
         case value(String)
-        /// Children and their keys in insertion order (for `[]` numbering).
-        case object([String: Node], [String])
+        /// Children, and the next index `[]` gives (one more than the largest integer
+        /// key so far, as in PHP).
+        case object([String: Node], next: Int)
 
         mutating func insert(path: ArraySlice<String>, value: String) {
             guard let head = path.first else { self = .value(value); return }
-            var (children, order): ([String: Node], [String])
-            if case .object(let c, let o) = self { (children, order) = (c, o) } else { (children, order) = ([:], []) }
+            var children: [String: Node] = [:]
+            var next = 0
+            if case .object(let c, let n) = self { children = c; next = n }
+            self = .value("")  // let go of the payload, so that it changes in place (no copy per key)
             var key = head
-            if key.isEmpty {
-                let next = (order.compactMap { Int($0) }.max() ?? -1) + 1
-                key = String(next)
-            }
-            var child = children[key] ?? .object([:], [])
+            if key.isEmpty { key = String(next) }
+            if let i = Int(key), i >= next, i < Int.max { next = i + 1 }
             if path.count == 1 {
-                child = .value(value)
+                children[key] = .value(value)
             } else {
-                child.insert(path: path.dropFirst(), value: value)
+                children[key, default: .object([:], next: 0)].insert(path: path.dropFirst(), value: value)
             }
-            if children[key] == nil { order.append(key) }
-            children[key] = child
-            self = .object(children, order)
+            self = .object(children, next: next)
         }
 
         var json: JSONValue {

@@ -4,8 +4,16 @@ import KontorProtocol
 
 /// The time formats providers write.
 public enum Times {
+    /// The latest instant a provider's time may name: 9999-12-31T23:59:59Z. Later values
+    /// (`1e300`, `9223372036854775807`) are garbage, and formatting them would overflow.
+    public static let latestUnixSeconds: Double = 253_402_300_799
+
+    /// The longest call or wait a record may state, in seconds (kontord's limit: 7 days).
+    public static let maxCallSeconds = 604_800
+
     /// Unix time in seconds from a JSON string or number (`"1526638835"`, `1569518342`,
-    /// `"1515666344.5"`); nil for anything else, for 0 and for negative values.
+    /// `"1515666344.5"`); nil for anything else, for 0, for negative values and for
+    /// values past the year 9999.
     public static func unixSeconds(_ v: JSONValue?) -> Date? {
         let text: String
         switch v {
@@ -13,9 +21,26 @@ public enum Times {
         case .number(let n)?: text = n
         default: return nil
         }
-        guard let d = Double(text), d > 0, d.isFinite else { return nil }
+        guard let d = Double(text), d > 0, d.isFinite, d <= latestUnixSeconds else { return nil }
         if let i = Int64(text) { return Date(timeIntervalSince1970: TimeInterval(i)) }
         return Date(timeIntervalSince1970: d)
+    }
+
+    /// A number of seconds a call record states (`billsec`, `waitsec`, `duration`): nil
+    /// when absent or empty.
+    /// - Throws: `PayloadError` naming `field` when it is not a whole number from 0 to
+    ///   ``maxCallSeconds`` (such a record is refused, never sent to be dead-lettered).
+    public static func seconds(_ v: JSONValue?, field: String) throws -> Int? {
+        guard let t = v?.text else { return nil }
+        guard let n = JSONValue.string(t).intValue, (0...maxCallSeconds).contains(n) else {
+            throw PayloadError("\(field) \"\(t.prefix(40))\" is not a number of seconds from 0 to \(maxCallSeconds)")
+        }
+        return n
+    }
+
+    /// ``seconds(_:field:)`` of a text.
+    public static func seconds(_ text: String?, field: String) throws -> Int? {
+        try seconds(text.map(JSONValue.string), field: field)
     }
 
     /// Unix time in milliseconds (Viber `timestamp`).
@@ -26,13 +51,13 @@ public enum Times {
         case .number(let n)?: text = n
         default: return nil
         }
-        guard let ms = Int64(text), ms > 0 else { return nil }
+        guard let ms = Int64(text), ms > 0, Double(ms) / 1000 <= latestUnixSeconds else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(ms / 1000) + TimeInterval(ms % 1000) / 1000)
     }
 
     /// Unix time in microseconds (FreeSWITCH `*_uepoch`).
     public static func unixMicroseconds(_ v: JSONValue?) -> Date? {
-        guard case .string(let s)? = v, let us = Int64(s.trimmed), us > 0 else { return nil }
+        guard case .string(let s)? = v, let us = Int64(s.trimmed), us > 0, Double(us) / 1_000_000 <= latestUnixSeconds else { return nil }
         return Date(timeIntervalSince1970: TimeInterval(us / 1_000_000) + TimeInterval(us % 1_000_000) / 1_000_000)
     }
 
@@ -87,16 +112,17 @@ public enum Times {
         if let paren = s.firstIndex(of: "(") { s = String(s[..<paren]).trimmed }  // "(PDT)" comments
         if let comma = s.firstIndex(of: ",") { s = String(s[s.index(after: comma)...]) }
         let parts = s.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard parts.count >= 4, let day = Int(parts[0]),
+        guard parts.count >= 4, let day = Int(parts[0]), (1...31).contains(day),
               let monthIndex = months.firstIndex(of: parts[1].prefix(3).lowercased()),
-              var year = Int(parts[2]) else { return nil }
+              var year = Int(parts[2]), (0...9999).contains(year) else { return nil }
         if year < 50 { year += 2000 } else if year < 1000 { year += 1900 }
         let hms = parts[3].split(separator: ":").compactMap { Int($0) }
-        guard hms.count >= 2, hms.count == parts[3].split(separator: ":").count else { return nil }
+        guard hms.count >= 2, hms.count == parts[3].split(separator: ":").count, hms.count <= 3,
+              (0...23).contains(hms[0]), (0...59).contains(hms[1]), hms.count == 2 || (0...60).contains(hms[2]) else { return nil }
         var offsetSeconds = 0
         if parts.count >= 5 {
             let z = parts[4]
-            if let sign = z.first, sign == "+" || sign == "-", z.count == 5, let v = Int(z.dropFirst()) {
+            if let sign = z.first, sign == "+" || sign == "-", z.count == 5, let v = Int(z.dropFirst()), v >= 0, v <= 2359 {
                 offsetSeconds = (v / 100 * 3600 + v % 100 * 60) * (sign == "-" ? -1 : 1)
             } else if let h = zones[z.lowercased()] {
                 offsetSeconds = h * 3600
@@ -138,5 +164,11 @@ extension JSONValue {
         if let i = Int(t) { return i }
         if let d = Double(t), d.isFinite, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
         return nil
+    }
+
+    /// A byte size: a non-negative integer below 2^53; nil for anything else.
+    var sizeValue: Int? {
+        guard let n = intValue, n >= 0, n < 1 << 53 else { return nil }
+        return n
     }
 }

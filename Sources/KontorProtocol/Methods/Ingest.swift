@@ -9,14 +9,14 @@ public enum IngestMethods {
     public static let catalogue: [MethodInfo] = [
         MethodInfo("call.ingest", "Record one telephony call record (a leg); creates or updates the call, inquiry and lead.",
                    params: ["external_id: string", "provider: string", "linked_id: string?", "direction: inbound|outbound|internal",
-                            "remote_number: string?", "our_number: string?", "manager_line: string?", "manager_login: string?",
+                            "remote_number: string?", "remote_name: string?", "our_number: string?", "manager_line: string?", "manager_login: string?",
                             "started_at: time", "answered_at: time?", "ended_at: time?", "talk_seconds: int", "wait_seconds: int?",
                             "disposition: string?", "recording_url: string?", "raw: json?"]),
         MethodInfo("message.ingest", "Record one e-mail, messenger, social or site-form message; creates the inquiry and lead.",
                    params: ["external_id: string", "channel: email|telegram|viber|facebook|instagram|site", "direction: inbound|outbound?",
-                            "sender: {email?, phone?, messenger_id?, username?, name?}", "recipient: string?", "subject: string?",
-                            "text: string", "received_at: time", "thread_id: string?", "attachments: [{name?, content_type?, size}]?",
-                            "manager_login: string?", "raw: json?"]),
+                            "sender: {email?, phone?, messenger_id?, username?, name?, company?}", "recipient: string?", "subject: string?",
+                            "text: string", "received_at: time", "thread_id: string?", "attachments: [{name?, content_type?, size?}]?",
+                            "manager_login: string?", "edit_of: string?", "raw: json?"]),
     ]
 
     /// `contact.import` (issue 7), served on its own: `MethodCatalogue.all` includes this
@@ -28,6 +28,13 @@ public enum IngestMethods {
 
     /// At most this many rows per `contact.import` call.
     public static let importMaxRows = 1000
+
+    /// The largest `raw` payload `call.ingest` and `message.ingest` keep: 256 KiB of JSON
+    /// text (`invalid_params` beyond; the bridge cuts larger payloads down before sending).
+    public static let rawMaxBytes = 256 * 1024
+
+    /// The most attachments one message may list.
+    public static let attachmentsMax = 500
 
     /// Direction of a call or message relative to us.
     public enum Direction: String, Codable, Sendable, CaseIterable {
@@ -51,17 +58,25 @@ public enum IngestMethods {
         /// Groups legs of one call (Asterisk `linkedid`, Twilio `ParentCallSid`, Binotel
         /// `generalCallID`); nil = the call has one leg.
         public var linkedID: String?
+        /// Inbound (the client called), outbound (we called), internal (between our lines).
         public var direction: Direction
         /// The client's number as the provider wrote it; nil when the caller id is hidden.
         public var remoteNumber: String?
+        /// The caller id name the PBX shows for the client (Asterisk `clid`, Binotel
+        /// `customerData.name`), when it knows one: the name of the contact kontord makes
+        /// for an unknown caller. Optional and additive: absent = no name.
+        public var remoteName: String?
         /// Our number (DID/line) involved.
         public var ourNumber: String?
         /// The internal line (extension, SIP peer) that handled the call.
         public var managerLine: String?
         /// A Kontor login, when the provider knows it.
         public var managerLogin: String?
+        /// When the leg started (ringing began).
         public var startedAt: Date
+        /// When someone picked up; nil when nobody did.
         public var answeredAt: Date?
+        /// When the leg ended.
         public var endedAt: Date?
         /// Seconds of conversation (billsec); 0 = not answered on this leg.
         public var talkSeconds: Int
@@ -69,16 +84,18 @@ public enum IngestMethods {
         public var waitSeconds: Int?
         /// The provider's own final status (`ANSWER`, `NO ANSWER`, `BUSY`, `completed`, ...), kept as given.
         public var disposition: String?
+        /// Where the provider keeps the recording.
         public var recordingURL: String?
-        /// The provider's payload, kept as JSONB for audit.
+        /// The provider's payload, kept as JSONB for audit; at most `IngestMethods.rawMaxBytes` as JSON text.
         public var raw: JSONValue?
 
+        /// A call record; the optional fields default to nil.
         public init(externalID: String, provider: String, linkedID: String? = nil, direction: Direction, remoteNumber: String?,
-                    ourNumber: String? = nil, managerLine: String? = nil, managerLogin: String? = nil, startedAt: Date,
+                    remoteName: String? = nil, ourNumber: String? = nil, managerLine: String? = nil, managerLogin: String? = nil, startedAt: Date,
                     answeredAt: Date? = nil, endedAt: Date? = nil, talkSeconds: Int, waitSeconds: Int? = nil,
                     disposition: String? = nil, recordingURL: String? = nil, raw: JSONValue? = nil) {
             self.externalID = externalID; self.provider = provider; self.linkedID = linkedID; self.direction = direction
-            self.remoteNumber = remoteNumber; self.ourNumber = ourNumber; self.managerLine = managerLine
+            self.remoteNumber = remoteNumber; self.remoteName = remoteName; self.ourNumber = ourNumber; self.managerLine = managerLine
             self.managerLogin = managerLogin; self.startedAt = startedAt; self.answeredAt = answeredAt; self.endedAt = endedAt
             self.talkSeconds = talkSeconds; self.waitSeconds = waitSeconds; self.disposition = disposition
             self.recordingURL = recordingURL; self.raw = raw
@@ -87,15 +104,20 @@ public enum IngestMethods {
 
     /// What `call.ingest` did.
     public struct CallIngestResult: Codable, Sendable, Equatable {
+        /// The logical call (the same for every leg of it).
         public var callID: Int64
+        /// The client's contact, when there is one.
         public var contactID: Int64?
+        /// The inquiry the call made or joined (inbound calls with a contact).
         public var inquiryID: Int64?
+        /// The lead the call belongs to.
         public var leadID: Int64?
         /// The lead's status code after this record (`identification`, `overdue_identification`, ...).
         public var leadStatus: String?
         /// True when this external id was delivered before: nothing changed.
         public var duplicate: Bool
 
+        /// A result as kontord answers it.
         public init(callID: Int64, contactID: Int64?, inquiryID: Int64?, leadID: Int64?, leadStatus: String?, duplicate: Bool) {
             self.callID = callID; self.contactID = contactID; self.inquiryID = inquiryID; self.leadID = leadID
             self.leadStatus = leadStatus; self.duplicate = duplicate
@@ -109,71 +131,105 @@ public enum IngestMethods {
 
     /// Who wrote a message, as far as the channel tells.
     public struct MessageSender: Codable, Sendable, Equatable {
+        /// An e-mail address, as written.
         public var email: String?
+        /// A phone number, as written (a shared contact, a form's phone field).
         public var phone: String?
         /// The channel's user id (Telegram user id, Viber user id, ...), as a string: ids
         /// beyond 2^53 must survive exactly.
         public var messengerID: String?
+        /// The channel's public user name (Telegram `@username`, without the `@`).
         public var username: String?
+        /// The sender's name as the channel shows it.
         public var name: String?
+        /// The sender's organisation (a site form's company field, an e-mail's
+        /// `Organization:` header): the organisation of the contact kontord makes for an
+        /// unknown sender. Optional and additive.
+        public var company: String?
 
-        public init(email: String? = nil, phone: String? = nil, messengerID: String? = nil, username: String? = nil, name: String? = nil) {
+        /// A sender; every part is optional.
+        public init(email: String? = nil, phone: String? = nil, messengerID: String? = nil, username: String? = nil, name: String? = nil,
+                    company: String? = nil) {
             self.email = email; self.phone = phone; self.messengerID = messengerID; self.username = username; self.name = name
+            self.company = company
         }
     }
 
     /// An attachment's description; its content is not stored in the database.
     public struct Attachment: Codable, Sendable, Equatable {
+        /// The file name.
         public var name: String?
+        /// The MIME type.
         public var contentType: String?
-        /// Bytes (decoded size).
-        public var size: Int
+        /// Bytes (decoded size); nil when the channel does not say.
+        public var size: Int?
 
-        public init(name: String?, contentType: String?, size: Int) {
+        /// An attachment's description.
+        public init(name: String?, contentType: String?, size: Int?) {
             self.name = name; self.contentType = contentType; self.size = size
         }
     }
 
+    /// One written message as a channel delivered it (`message.ingest`).
     public struct MessageIngestParams: Codable, Sendable, Equatable {
         /// The channel's unique id of the message (e-mail Message-ID, Telegram
         /// `chat_id:message_id`, Viber `message_token`, form submission id). Idempotency key
         /// together with `channel`.
         public var externalID: String
+        /// The channel it came through.
         public var channel: MessageChannel
         /// Default inbound; outbound = a manager's reply recorded by the robot.
         public var direction: Direction?
+        /// Who wrote it.
         public var sender: MessageSender
         /// Our address/bot/form that received it.
         public var recipient: String?
+        /// The subject (e-mail) or title (site form).
         public var subject: String?
-        /// Plain text (HTML-only mail already converted to text).
+        /// Plain text (HTML-only mail already converted to text); may be empty (an
+        /// e-mail with attachments only).
         public var text: String
+        /// When it was written or received.
         public var receivedAt: Date
         /// Conversation id (Telegram chat id, e-mail thread root, Viber user id).
         public var threadID: String?
+        /// Attachments (metadata only), at most `IngestMethods.attachmentsMax`.
         public var attachments: [Attachment]?
         /// For outbound messages: the manager who wrote it.
         public var managerLogin: String?
-        /// The original payload (JSON) for audit.
+        /// The external id (same channel) of the message this one edits (a Telegram
+        /// `edited_message`): kontord records it as an edit of that message, on its
+        /// inquiry and lead, without making a new inquiry. Optional and additive.
+        public var editOf: String?
+        /// The original payload (JSON) for audit; at most `IngestMethods.rawMaxBytes` as JSON text.
         public var raw: JSONValue?
 
+        /// A message; the optional fields default to nil.
         public init(externalID: String, channel: MessageChannel, direction: Direction? = nil, sender: MessageSender,
                     recipient: String? = nil, subject: String? = nil, text: String, receivedAt: Date, threadID: String? = nil,
-                    attachments: [Attachment]? = nil, managerLogin: String? = nil, raw: JSONValue? = nil) {
+                    attachments: [Attachment]? = nil, managerLogin: String? = nil, editOf: String? = nil, raw: JSONValue? = nil) {
             self.externalID = externalID; self.channel = channel; self.direction = direction; self.sender = sender
             self.recipient = recipient; self.subject = subject; self.text = text; self.receivedAt = receivedAt
-            self.threadID = threadID; self.attachments = attachments; self.managerLogin = managerLogin; self.raw = raw
+            self.threadID = threadID; self.attachments = attachments; self.managerLogin = managerLogin; self.editOf = editOf; self.raw = raw
         }
     }
 
+    /// What `message.ingest` did.
     public struct MessageIngestResult: Codable, Sendable, Equatable {
+        /// The message's record.
         public var messageID: Int64
+        /// The sender's (inbound) or recipient's (outbound) contact, when there is one.
         public var contactID: Int64?
+        /// The inquiry the message made or joined (an edit: the edited message's).
         public var inquiryID: Int64?
+        /// The lead it belongs to.
         public var leadID: Int64?
+        /// The lead's status code after this message.
         public var leadStatus: String?
+        /// True when this external id was delivered before: nothing changed.
         public var duplicate: Bool
 
+        /// A result as kontord answers it.
         public init(messageID: Int64, contactID: Int64?, inquiryID: Int64?, leadID: Int64?, leadStatus: String?, duplicate: Bool) {
             self.messageID = messageID; self.contactID = contactID; self.inquiryID = inquiryID; self.leadID = leadID
             self.leadStatus = leadStatus; self.duplicate = duplicate

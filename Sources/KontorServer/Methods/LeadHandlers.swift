@@ -13,15 +13,17 @@ enum LeadHandlers {
         // MARK: ingestion (robots)
         t.register("call.ingest", IngestMethods.CallIngestParams.self) { ctx, p in
             let leg = try cleanLeg(ctx, p)
+            let name = personName(p.remoteName)
             let (app, stamp) = (ctx.app, ctx.stamp)
-            return try await app.transaction { conn in try LeadService(conn, app: app, stamp: stamp).ingestCall(leg) }
+            return try await app.transaction { conn in try LeadService(conn, app: app, stamp: stamp).ingestCall(leg, remoteName: name) }
         }
         t.register("message.ingest", IngestMethods.MessageIngestParams.self) { ctx, p in
             let (draft, keys) = try cleanMessage(ctx, p)
             let login = try robotText(p.managerLogin, field: "manager_login", max: 64)
+            let editOf = try robotText(p.editOf, field: "edit_of", max: 1000)
             let (app, stamp) = (ctx.app, ctx.stamp)
             return try await app.transaction { conn in
-                try LeadService(conn, app: app, stamp: stamp).ingestMessage(draft, sender: keys, managerLogin: login)
+                try LeadService(conn, app: app, stamp: stamp).ingestMessage(draft, sender: keys, managerLogin: login, editOf: editOf)
             }
         }
 
@@ -101,8 +103,20 @@ enum LeadHandlers {
     }
 
     /// A payload as JSON text PostgreSQL's jsonb accepts (it refuses `\u0000`).
-    static func rawJSON(_ v: JSONValue?) -> String? {
-        v.map { $0.jsonText.replacingOccurrences(of: "\\u0000", with: "\\ufffd") }
+    /// - Throws: `invalid_params` (`raw`) when longer than `IngestMethods.rawMaxBytes`.
+    static func rawJSON(_ v: JSONValue?) throws -> String? {
+        guard let text = v.map({ $0.jsonText.replacingOccurrences(of: "\\u0000", with: "\\ufffd") }) else { return nil }
+        if text.utf8.count > IngestMethods.rawMaxBytes {
+            throw KontorError.invalidParams("raw", "raw is \(text.utf8.count) bytes of JSON; at most \(IngestMethods.rawMaxBytes) are kept")
+        }
+        return text
+    }
+
+    /// A caller id or sender name fit to name a contact: cleaned, cut to 200 characters,
+    /// nil when it has no letter (PBXs often repeat the number as the name).
+    static func personName(_ s: String?) -> String? {
+        guard let t = truncated(s, max: 200), t.contains(where: \.isLetter) else { return nil }
+        return t
     }
 
     static func cleanLeg(_ ctx: RequestContext, _ p: IngestMethods.CallIngestParams) throws -> CallLegDraft {
@@ -126,7 +140,7 @@ enum LeadHandlers {
             managerLogin: try robotText(p.managerLogin, field: "manager_login", max: 64), managerID: nil, startedAt: p.startedAt,
             answeredAt: p.answeredAt, endedAt: p.endedAt, talkSeconds: p.talkSeconds, waitSeconds: p.waitSeconds,
             disposition: truncated(p.disposition, max: 100), recordingURL: try robotText(p.recordingURL, field: "recording_url", max: 2000),
-            raw: rawJSON(p.raw))
+            raw: try rawJSON(p.raw))
     }
 
     static func cleanMessage(_ ctx: RequestContext, _ p: IngestMethods.MessageIngestParams) throws -> (MessageDraft, LeadService.SenderKeys) {
@@ -140,10 +154,12 @@ enum LeadHandlers {
         case .outbound: direction = .outbound
         case .internal: throw KontorError.invalidParams("direction", "a message is inbound or outbound")
         }
-        guard (p.attachments ?? []).count <= 500 else { throw KontorError.invalidParams("attachments", "at most 500 attachments") }
+        guard (p.attachments ?? []).count <= IngestMethods.attachmentsMax else {
+            throw KontorError.invalidParams("attachments", "at most \(IngestMethods.attachmentsMax) attachments")
+        }
         var attachments: [MessageAttachment] = []
         for (i, a) in (p.attachments ?? []).enumerated() {
-            guard a.size >= 0 else { throw KontorError.invalidParams("attachments[\(i)].size", "a size is 0 or more bytes") }
+            if let size = a.size, size < 0 { throw KontorError.invalidParams("attachments[\(i)].size", "a size is 0 or more bytes") }
             attachments.append(MessageAttachment(name: truncated(a.name, max: 300), contentType: truncated(a.contentType, max: 200), size: a.size))
         }
         let sender = MessageParty(email: truncated(p.sender.email, max: 320), phone: truncated(p.sender.phone, max: 100),
@@ -151,6 +167,7 @@ enum LeadHandlers {
                                   username: truncated(p.sender.username, max: 101), name: truncated(p.sender.name, max: 200))
         var keys = LeadService.SenderKeys()
         keys.name = sender.name
+        keys.company = truncated(p.sender.company, max: 300)
         if let e = sender.email { keys.email = try? RecordInput.emails([(e, nil)]).first }
         if let phone = sender.phone, RecordHandlers.normalizer(ctx).normalize(phone).e164 != nil {
             keys.phone = try? RecordInput.phones([(phone, nil)], normalizer: RecordHandlers.normalizer(ctx)).first
@@ -165,7 +182,7 @@ enum LeadHandlers {
         let draft = MessageDraft(channel: channel, externalID: externalID, direction: direction, sender: sender,
                                  recipient: truncated(p.recipient, max: 1000), subject: truncated(p.subject, max: 1000), text: text,
                                  receivedAt: p.receivedAt, threadID: truncated(p.threadID, max: 200), attachments: attachments, managerID: nil,
-                                 raw: rawJSON(p.raw))
+                                 raw: try rawJSON(p.raw))
         return (draft, keys)
     }
 

@@ -33,8 +33,9 @@ struct LeadService {
 
     // MARK: - Calls
 
-    /// `call.ingest` for one cleaned leg.
-    func ingestCall(_ leg: CallLegDraft) throws -> IngestMethods.CallIngestResult {
+    /// `call.ingest` for one cleaned leg; `remoteName` (the caller id name) names a
+    /// contact the call makes.
+    func ingestCall(_ leg: CallLegDraft, remoteName: String? = nil) throws -> IngestMethods.CallIngestResult {
         let calls = CallRepository(conn)
         var leg = leg
         leg.managerID = try config.activeSalesUser(login: leg.managerLogin) ?? config.lineUser(leg.managerLine.flatMap { LineKey.make($0, normalizer: normalizer) })
@@ -64,7 +65,7 @@ struct LeadService {
                     contactID = found.id
                 } else if state.direction == .inbound, phone.e164 != nil {
                     let entries = try RecordInput.phones([(remote, nil)], normalizer: normalizer)
-                    let made = try createContact(source: .phone, name: nil, phones: entries, emails: [], messengers: []) {
+                    let made = try createContact(source: .phone, name: remoteName, phones: entries, emails: [], messengers: []) {
                         try assignee(line: state.answeredBy, direct: config.lineUser(state.ourKey), contactOwner: nil)
                     }
                     contactID = made.id
@@ -158,14 +159,22 @@ struct LeadService {
         var email: EmailEntry?
         var phone: PhoneEntry?
         var name: String?
+        /// The organisation a new contact gets.
+        var company: String?
         var isEmpty: Bool { messenger == nil && email == nil && phone == nil }
     }
 
-    /// `message.ingest` for one cleaned message.
-    func ingestMessage(_ m: MessageDraft, sender keys: SenderKeys, managerLogin: String?) throws -> IngestMethods.MessageIngestResult {
+    /// `message.ingest` for one cleaned message. `editOf` is the external id of the
+    /// message this one edits: when that message is known, this one is recorded as its
+    /// edit, on its contact, inquiry and lead, and makes no inquiry (an unknown original:
+    /// a message like any other).
+    func ingestMessage(_ m: MessageDraft, sender keys: SenderKeys, managerLogin: String?,
+                       editOf: String? = nil) throws -> IngestMethods.MessageIngestResult {
         let messages = MessageRepository(conn)
         var m = m
         if m.direction == .outbound { m.managerID = try config.activeSalesUser(login: managerLogin) }
+        let original = try editOf.flatMap { id in id == m.externalID ? nil : try messages.original(channel: m.channel, externalID: id) }
+        m.editOf = original?.id
         guard let messageID = try messages.claim(m, stamp: stamp) else {
             guard let externalID = m.externalID, let o = try messages.outcome(channel: m.channel, externalID: externalID) else {
                 throw KontorError(.internal, "message \(m.channel.rawValue)/\(m.externalID ?? "") vanished")
@@ -175,14 +184,22 @@ struct LeadService {
         var contactID: Int64?
         var inquiryID: Int64?
         var leadID: Int64?
-        if m.direction == .inbound {
+        if let original {
+            // An edit: where the original is. The contact's lock (merges are followed) keeps
+            // the order of locks; the lead and its status do not change.
+            if let cid = original.contactID, let locked = try leads.lockContact(cid) {
+                contactID = locked.id
+            }
+            inquiryID = original.inquiryID
+            leadID = original.leadID
+        } else if m.direction == .inbound {
             var keys = keys
             // Our own lines are never made into contacts.
             if let phone = keys.phone, try config.isOurLine(phone.normalized.e164) { keys.phone = nil }
             var pending: (ownerID: Int64?, by: LeadAssignment)?
             contactID = try find(keys)
             if contactID == nil, !keys.isEmpty || keys.name != nil {
-                let made = try createContact(source: m.channel, name: keys.name, phones: keys.phone.map { [$0] } ?? [],
+                let made = try createContact(source: m.channel, name: keys.name, organization: keys.company, phones: keys.phone.map { [$0] } ?? [],
                                              emails: keys.email.map { [$0] } ?? [],
                                              messengers: keys.messenger.map { [$0] } ?? []) {
                     try assignee(line: nil, direct: nil, contactOwner: nil)
@@ -273,12 +290,13 @@ struct LeadService {
     /// `assign` picks. When a concurrent delivery created the same person a moment
     /// earlier (`duplicate`), everything done here is rolled back (the round-robin turn
     /// included) and that contact is used.
-    func createContact(source: ContactSource, name: String?, phones: [PhoneEntry], emails: [EmailEntry], messengers: [ContactMessenger],
+    func createContact(source: ContactSource, name: String?, organization: String? = nil, phones: [PhoneEntry], emails: [EmailEntry],
+                       messengers: [ContactMessenger],
                        assign: () throws -> (ownerID: Int64?, by: LeadAssignment)) throws -> (id: Int64, assignee: (ownerID: Int64?, by: LeadAssignment)?) {
         try conn.execute("SAVEPOINT leads_new_contact")
         do {
             let a = try assign()
-            let id = try contacts.create(ContactDraft(fullName: name, position: nil, organization: nil, companyID: nil, group: .lead, source: source,
+            let id = try contacts.create(ContactDraft(fullName: name, position: nil, organization: organization, companyID: nil, group: .lead, source: source,
                                                       ownerID: a.ownerID, phones: phones, emails: emails, messengers: messengers), stamp: stamp)
             try conn.execute("RELEASE SAVEPOINT leads_new_contact")
             return (id, a)
