@@ -60,7 +60,7 @@ struct NotificationTests {
         _ = try await w.server.database.with { conn in
             try conn.execute("""
                 INSERT INTO chronicle (user_id, kind, at, text)
-                SELECT \(user), 'mention', now(), g::text || ' ' || repeat('x', \(text)) FROM generate_series(1, \(n)) g
+                SELECT \(user), 'mention', now(), g::text || ' ' || repeat('x', \(text)::int) FROM generate_series(1, \(n)::int) g
                 """)
         }
     }
