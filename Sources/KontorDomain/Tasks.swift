@@ -123,6 +123,7 @@ public struct TaskRecord: Sendable, Codable, Equatable {
     /// Who changed it last.
     public var updatedBy: Int64?
 
+    /// Makes one from its fields.
     public init(id: Int64, title: String, notes: String?, status: TaskStatus, assigneeID: Int64?, assigneeName: String?, dueAt: Date?,
                 overdue: Bool, source: ContactSource, contactID: Int64?, contactName: String?, companyID: Int64?, companyName: String?,
                 leadID: Int64?, leadStatus: LeadStatus?, waitingSince: Date?, waitingSeconds: Int?, waitingOver: Int?, completedAt: Date?,
@@ -192,6 +193,7 @@ public struct WebhookDelivery: Sendable, Codable, Equatable {
     /// Every attempt, oldest first (only in `reminder.get`).
     public var attemptLog: [WebhookAttempt]?
 
+    /// Makes one from its fields.
     public init(id: Int64, status: DeliveryStatus, url: String?, attempts: Int, nextAttemptAt: Date?, lastStatusCode: Int?, lastError: String?,
                 deliveredAt: Date?, attemptLog: [WebhookAttempt]?) {
         self.id = id; self.status = status; self.url = url; self.attempts = attempts; self.nextAttemptAt = nextAttemptAt
@@ -214,6 +216,7 @@ public struct WebhookAttempt: Sendable, Codable, Equatable {
     /// The instance that made it.
     public var instance: String
 
+    /// Makes one from its fields.
     public init(attempt: Int, startedAt: Date, durationMs: Int, statusCode: Int?, error: String?, instance: String) {
         self.attempt = attempt; self.startedAt = startedAt; self.durationMs = durationMs; self.statusCode = statusCode
         self.error = error; self.instance = instance
@@ -261,6 +264,7 @@ public struct Reminder: Sendable, Codable, Equatable {
     /// The last change.
     public var updatedAt: Date
 
+    /// Makes one from its fields.
     public init(id: Int64, userID: Int64, userName: String, contactID: Int64?, contactName: String?, companyID: Int64?, companyName: String?,
                 text: String, dueAt: Date, when: String?, channels: [ReminderChannel], status: ReminderStatus, firedAt: Date?, snoozes: Int,
                 webhook: WebhookDelivery?, version: Int, createdAt: Date, createdBy: Int64?, updatedAt: Date) {
@@ -322,6 +326,7 @@ public struct ChronicleEntry: Sendable, Codable, Equatable {
     /// When it was marked read.
     public var readAt: Date?
 
+    /// Makes one from its fields.
     public init(id: Int64, kind: ChronicleKind, at: Date, text: String, actorID: Int64?, actorName: String?, contactID: Int64?, contactName: String?,
                 companyID: Int64?, companyName: String?, leadID: Int64?, taskID: Int64?, reminderID: Int64?, commentID: Int64?, read: Bool,
                 readAt: Date?) {

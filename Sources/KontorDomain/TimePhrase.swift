@@ -10,6 +10,7 @@ public struct BusinessCalendar: Sendable {
     public let zone: TimeZone
     let clock: ZoneClock
 
+    /// Makes one from its fields.
     public init(zone: TimeZone) {
         self.zone = zone
         self.clock = ZoneClock(zone)
@@ -86,6 +87,7 @@ public enum TimePhrase {
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         /// A sentence for people, naming what was not understood.
         public let message: String
+        /// The message, for logs.
         public var description: String { message }
     }
 

@@ -46,6 +46,7 @@ public final class PushHub: Sendable {
     private let state = NIOLockedValueBox(State())
     private let jobBox = NIOLockedValueBox<BackgroundJob?>(nil)
 
+    /// Makes one from its fields.
     public init() {}
 
     /// The job that pushes; woken by `changed`.

@@ -39,6 +39,7 @@ public struct PushSnapshot: Sendable {
 public struct ChronicleRepository {
     let conn: PostgresConnection
 
+    /// Makes one from its fields.
     public init(_ conn: PostgresConnection) { self.conn = conn }
 
     /// Writes one entry. - Returns: its id.

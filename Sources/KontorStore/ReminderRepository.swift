@@ -24,14 +24,22 @@ extension AuditEntity {
 
 /// A new reminder, cleaned and checked by the caller.
 public struct ReminderDraft: Sendable {
+    /// For whom.
     public var userID: Int64
+    /// The contact card.
     public var contactID: Int64?
+    /// The company card.
     public var companyID: Int64?
+    /// What to remember.
     public var text: String
+    /// When it is due.
     public var dueAt: Date
+    /// The time as it was written, for display.
     public var when: String?
+    /// Where it goes when due.
     public var channels: [ReminderChannel]
 
+    /// Makes one from its fields.
     public init(userID: Int64, contactID: Int64?, companyID: Int64?, text: String, dueAt: Date, when: String?, channels: [ReminderChannel]) {
         self.userID = userID; self.contactID = contactID; self.companyID = companyID; self.text = text; self.dueAt = dueAt
         self.when = when; self.channels = channels
@@ -40,13 +48,20 @@ public struct ReminderDraft: Sendable {
 
 /// `reminder.list` filters; nil = any.
 public struct ReminderFilter: Sendable {
+    /// Only this user's reminders.
     public var userID: Int64?
+    /// Only reminders on this contact.
     public var contactID: Int64?
+    /// Only reminders on this company or its contacts.
     public var companyID: Int64?
+    /// Statuses wanted; nil = any.
     public var statuses: [ReminderStatus]?
+    /// Due at or after this instant.
     public var dueFrom: Date?
+    /// Due before this instant.
     public var dueTo: Date?
 
+    /// Makes one from its fields.
     public init(userID: Int64? = nil, contactID: Int64? = nil, companyID: Int64? = nil, statuses: [ReminderStatus]? = nil,
                 dueFrom: Date? = nil, dueTo: Date? = nil) {
         self.userID = userID; self.contactID = contactID; self.companyID = companyID; self.statuses = statuses
@@ -56,25 +71,41 @@ public struct ReminderFilter: Sendable {
 
 /// A reminder row locked for a change.
 public struct LockedReminder: Sendable {
+    /// The record id.
     public var id: Int64
+    /// Its version.
     public var version: Int
+    /// Its status.
     public var status: ReminderStatus
+    /// For whom.
     public var userID: Int64
+    /// Who made it.
     public var createdBy: Int64?
 }
 
 /// A reminder whose time came, claimed for firing.
 public struct DueReminder: Sendable {
+    /// The record id.
     public var id: Int64
+    /// For whom.
     public var userID: Int64
+    /// The user's login.
     public var userLogin: String
+    /// The user's full name.
     public var userName: String
+    /// The contact card.
     public var contactID: Int64?
+    /// The contact's display name.
     public var contactName: String?
+    /// The company card.
     public var companyID: Int64?
+    /// The company's name.
     public var companyName: String?
+    /// What to remember.
     public var text: String
+    /// The due time of this occurrence.
     public var dueAt: Date
+    /// Where it goes when due.
     public var channels: [ReminderChannel]
     /// Who set it (the chronicle names them).
     public var createdBy: Int64?
@@ -82,21 +113,31 @@ public struct DueReminder: Sendable {
 
 /// A user's webhook endpoint.
 public struct WebhookEndpoint: Sendable, Equatable {
+    /// Whose.
     public var userID: Int64
+    /// The HTTPS endpoint.
     public var url: String
     /// The HMAC key; never sent to clients after it was first shown.
     public var secret: String
+    /// When it was made.
     public var createdAt: Date
+    /// The last change.
     public var updatedAt: Date
 }
 
 /// A webhook delivery claimed by one instance for an attempt.
 public struct ClaimedDelivery: Sendable {
+    /// The delivery id.
     public var id: Int64
+    /// Whose webhook.
     public var userID: Int64
+    /// The event name (`reminder.due`).
     public var event: String
+    /// The URL when the reminder fired.
     public var url: String?
+    /// The exact body every attempt sends.
     public var body: String
+    /// Attempts made so far.
     public var attempts: Int
 }
 
@@ -108,6 +149,7 @@ public struct ReminderRepository {
     let conn: PostgresConnection
     var audit: AuditRepository { AuditRepository(conn) }
 
+    /// Makes one from its fields.
     public init(_ conn: PostgresConnection) { self.conn = conn }
 
     static func visible(_ vis: Visibility) -> SQL {

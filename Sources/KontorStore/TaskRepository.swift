@@ -14,15 +14,24 @@ extension AuditEntity {
 
 /// A new task, cleaned and checked by the caller.
 public struct TaskDraft: Sendable {
+    /// What to do.
     public var title: String
+    /// Details.
     public var notes: String?
+    /// Who does it (nil: unassigned).
     public var assigneeID: Int64?
+    /// When it is due.
     public var dueAt: Date?
+    /// The channel the work came from.
     public var source: ContactSource
+    /// The contact it concerns.
     public var contactID: Int64?
+    /// The company it concerns.
     public var companyID: Int64?
+    /// The lead it concerns.
     public var leadID: Int64?
 
+    /// Makes one from its fields.
     public init(title: String, notes: String? = nil, assigneeID: Int64?, dueAt: Date?, source: ContactSource, contactID: Int64? = nil,
                 companyID: Int64? = nil, leadID: Int64? = nil) {
         self.title = title; self.notes = notes; self.assigneeID = assigneeID; self.dueAt = dueAt; self.source = source
@@ -32,12 +41,18 @@ public struct TaskDraft: Sendable {
 
 /// Changes to a task: nil = leave; `.some(nil)` = clear.
 public struct TaskChanges: Sendable {
+    /// The new title.
     public var title: String?
+    /// New notes; `.some(nil)` clears.
     public var notes: String??
+    /// The new assignee; `.some(nil)` unassigns.
     public var assigneeID: Int64??
+    /// The new due time; `.some(nil)` clears.
     public var dueAt: Date??
+    /// The new source.
     public var source: ContactSource?
 
+    /// Makes one from its fields.
     public init(title: String? = nil, notes: String?? = nil, assigneeID: Int64?? = nil, dueAt: Date?? = nil, source: ContactSource? = nil) {
         self.title = title; self.notes = notes; self.assigneeID = assigneeID; self.dueAt = dueAt; self.source = source
     }
@@ -45,25 +60,34 @@ public struct TaskChanges: Sendable {
 
 /// `task.list` filters; nil = any. The planners use the same filters.
 public struct TaskFilter: Sendable {
+    /// Statuses wanted; nil = any.
     public var statuses: [TaskStatus]?
+    /// Only tasks of this assignee.
     public var assigneeID: Int64?
     /// Several assignees (a planner for a group).
     public var assigneeIDs: [Int64]?
+    /// Only tasks without an assignee.
     public var unassigned: Bool
     /// Open tasks due before this instant (overdue at `now`).
     public var dueBefore: Date?
     /// Due within `[from, to)`.
     public var dueFrom: Date?
+    /// Due before this instant.
     public var dueTo: Date?
     /// Only tasks without a due time.
     public var noDue: Bool
+    /// Channels wanted; nil = any.
     public var sources: [ContactSource]?
     /// Tasks whose related inquiry has waited more than this many seconds at `now`.
     public var waitingOver: Int?
+    /// Only tasks about this contact.
     public var contactID: Int64?
+    /// Only tasks about this company or its contacts.
     public var companyID: Int64?
+    /// Only tasks about this lead.
     public var leadID: Int64?
 
+    /// Makes one from its fields.
     public init(statuses: [TaskStatus]? = nil, assigneeID: Int64? = nil, assigneeIDs: [Int64]? = nil, unassigned: Bool = false,
                 dueBefore: Date? = nil, dueFrom: Date? = nil, dueTo: Date? = nil, noDue: Bool = false, sources: [ContactSource]? = nil,
                 waitingOver: Int? = nil, contactID: Int64? = nil, companyID: Int64? = nil, leadID: Int64? = nil) {
@@ -75,22 +99,33 @@ public struct TaskFilter: Sendable {
 
 /// A task row locked for a change.
 public struct LockedTask: Sendable {
+    /// The record id.
     public var id: Int64
+    /// Its version.
     public var version: Int
+    /// Its status.
     public var status: TaskStatus
+    /// Its assignee.
     public var assigneeID: Int64?
 }
 
 /// A first task of a lead template not yet made into a task (`lead_first_tasks`).
 public struct PendingFirstTask: Sendable {
+    /// The lead.
     public var leadID: Int64
+    /// The task title.
     public var title: String
+    /// When the task is due.
     public var dueAt: Date?
+    /// Who does it.
     public var assigneeID: Int64?
+    /// When the row was written.
     public var createdAt: Date
     /// The lead's source, contact and creator.
     public var source: ContactSource
+    /// The lead's contact.
     public var contactID: Int64
+    /// Who made the lead.
     public var createdBy: Int64?
 }
 
@@ -101,6 +136,7 @@ public struct TaskRepository {
     let conn: PostgresConnection
     var audit: AuditRepository { AuditRepository(conn) }
 
+    /// Makes one from its fields.
     public init(_ conn: PostgresConnection) { self.conn = conn }
 
     /// A far-future stand-in for "no due time" in the list order and its cursor.
