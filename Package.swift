@@ -155,8 +155,11 @@ let package = Package(
         .testTarget(name: "KontorProtocolTests", dependencies: ["KontorProtocol", "KontorDomain"]),
         .testTarget(name: "KontorServerTests", dependencies: [
             "KontorServer", "KontorClient", "KontorTestSupport",
-            // A real webhook receiver in the reminder tests, which checks the signatures.
+            // A real webhook receiver in the reminder tests, which checks the signatures,
+            // also over TLS with a certificate of a private CA (openssl makes it).
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "KontorBridgeTests", dependencies: ["KontorBridge", "KontorTestSupport"]),

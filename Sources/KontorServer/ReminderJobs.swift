@@ -170,9 +170,14 @@ enum ReminderJobs {
         var statusCode: Int?
         var failure: String?
         var permanent = false
+        var postedURL: String?
         do {
+            // The endpoint as it is now: a URL fixed after a failure gets the retries, signed
+            // with the current secret.
             let endpoint = try await app.read { conn in try ReminderRepository(conn).webhook(userID: d.userID) }
-            if let url = d.url, let endpoint {
+            if let endpoint {
+                let url = endpoint.url
+                postedURL = url
                 if let problem = WebhookURL.problem(url, allowHTTPLoopback: cfg.webhookAllowHTTPLoopback) {
                     failure = "refused URL: \(problem)"
                     permanent = true
@@ -196,7 +201,7 @@ enum ReminderJobs {
                     }
                 }
             } else {
-                failure = d.url == nil ? "the user has no webhook (user.webhook.set)" : "the user's webhook was removed"
+                failure = "the user's webhook was removed (user.webhook.set makes one)"
                 permanent = true
             }
         } catch {
@@ -204,12 +209,12 @@ enum ReminderJobs {
         }
         let durationMs = Int((DispatchTime.now().uptimeNanoseconds - t0) / 1_000_000)
         let delivered = failure == nil
-        let (code, errorText) = (statusCode, failure)
+        let (code, errorText, url) = (statusCode, failure, postedURL)
         let retryAt: Date? = (delivered || permanent || number >= cfg.webhookMaxAttempts)
             ? nil : started.addingTimeInterval(backoff(attempt: number, base: cfg.webhookRetryBase))
         do {
             let kept = try await app.transaction { conn in
-                try ReminderRepository(conn).recordAttempt(deliveryID: d.id, instance: cfg.instanceName, attempt: number, startedAt: started,
+                try ReminderRepository(conn).recordAttempt(deliveryID: d.id, instance: cfg.instanceName, attempt: number, url: url, startedAt: started,
                                                            durationMs: durationMs, statusCode: code, error: errorText,
                                                            delivered: delivered, retryAt: retryAt)
             }

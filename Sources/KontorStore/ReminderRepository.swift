@@ -454,12 +454,13 @@ public struct ReminderRepository {
 
     /// Records one attempt and its outcome: delivered, retried at `retryAt`, or (retryAt
     /// nil after a failure) given up. Only the instance holding the lease records.
+    /// `url` is where it was posted (the user's URL at the attempt), nil when not posted.
     /// - Returns: false when the lease was lost (another instance took the delivery over).
-    public func recordAttempt(deliveryID: Int64, instance: String, attempt: Int, startedAt: Date, durationMs: Int, statusCode: Int?,
+    public func recordAttempt(deliveryID: Int64, instance: String, attempt: Int, url: String? = nil, startedAt: Date, durationMs: Int, statusCode: Int?,
                               error: String?, delivered: Bool, retryAt: Date?) throws -> Bool {
         let status: DeliveryStatus = delivered ? .delivered : (retryAt == nil ? .failed : .pending)
         let updated = try conn.execute("""
-            UPDATE webhook_deliveries SET status = \(status), attempts = \(attempt), last_status_code = \(statusCode), last_error = \(error),
+            UPDATE webhook_deliveries SET status = \(status), attempts = \(attempt), url = coalesce(\(url), url), last_status_code = \(statusCode), last_error = \(error),
                    delivered_at = CASE WHEN \(delivered) THEN \(startedAt)::timestamptz END,
                    next_attempt_at = \(retryAt), lease_until = NULL, lease_instance = NULL
             WHERE id = \(deliveryID) AND status = 'pending' AND lease_instance = \(instance)

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import KontorClient
 import KontorDomain
 import KontorProtocol
@@ -10,6 +11,8 @@ import KontorTestSupport
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
+import Postgres
 import ServiceLifecycle
 import Testing
 
@@ -60,7 +63,8 @@ final class WebhookReceiver: Sendable {
     var received: [Received] { state.withLockedValue { $0.received } }
     func setSecret(_ s: String) { state.withLockedValue { $0.secret = s } }
 
-    static func start(answers: [Int]) async throws -> WebhookReceiver {
+    /// Starts a receiver on 127.0.0.1; with `tls`, it speaks HTTPS.
+    static func start(answers: [Int], tls: TLSConfiguration? = nil) async throws -> WebhookReceiver {
         let state = NIOLockedValueBox<(answers: [Int], received: [Received], secret: String)>((answers, [], ""))
         let router = Router()
         router.post("/hook") { req, _ -> Response in
@@ -81,9 +85,16 @@ final class WebhookReceiver: Sendable {
         let (events, sink) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test.webhook")
         logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { ch in sink.yield(ch.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
+        let running: @Sendable (any Channel) async -> Void = { ch in sink.yield(ch.localAddress?.port ?? 0) }
+        let service: any Service
+        if let tls {
+            service = Application(router: router, server: try .tls(tlsConfiguration: tls),
+                                  configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+        } else {
+            service = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running,
+                                  logger: logger)
+        }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
         let task = Task { try await group.run() }
         var port = 0
         for await p in events { port = p; break }
@@ -292,6 +303,73 @@ struct ReminderTests {
             #expect(body["user"]?["login"]?.stringValue == "olena")
             // Webhook only: nothing in the feed.
             #expect(try await c.call("chronicle.list")["entries"]?.items.isEmpty == true)
+            await c.close()
+        } catch {
+            await server.stop(); await receiver.stop()
+            throw error
+        }
+        await server.stop()
+        await receiver.stop()
+    }
+
+    /// A private CA's certificate for `localhost` and 127.0.0.1, made by openssl in `dir`:
+    /// (certificate file, key file).
+    static func makeCertificate(in dir: URL) throws -> (cert: String, key: String) {
+        let cert = dir.appendingPathComponent("hook.crt").path, key = dir.appendingPathComponent("hook.key").path
+        let rc = try runCommand(["/usr/bin/env", "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                 "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                                 "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                                environment: ProcessInfo.processInfo.environment)
+        guard rc == 0 else { throw PostgresError.client("openssl req exited with \(rc)") }
+        return (cert, key)
+    }
+
+    @Test("an https webhook of a private CA (KONTOR_WEBHOOK_CA_FILE) is delivered over TLS; a URL fixed after a failure gets the retry")
+    func webhookOverTLS() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kontor-hook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (certFile, keyFile) = try Self.makeCertificate(in: dir)
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
+        let receiver = try await WebhookReceiver.start(answers: [], tls: tls)
+        let clock = KontorClock()
+        clock.set(at("2026-11-20T10:00:00+02:00"))
+        // https only (no loopback exception), trusting the private CA.
+        let server = try await TestServer.start(clock: clock) {
+            $0.webhookCAFile = certFile
+            $0.webhookRetryBase = 10
+            // A refused connection is retried by the HTTP client until the attempt's deadline.
+            $0.webhookTimeout = 2
+        }
+        do {
+            try await server.createUser("olena", role: .user, department: .development)
+            let c = try await server.login("olena")
+            #expect(await c.refusal("user.webhook.set", ["url": .string("http://127.0.0.1:\(receiver.port)/hook")])?.kind == .invalidParams)
+            // First a URL where nothing listens (port 1): the attempt fails and is retried.
+            let set = try await c.call("user.webhook.set", ["url": "https://localhost:1/hook"])
+            receiver.setSecret(try #require(set["secret"]?.stringValue))
+            let contact = try await c.newContact("Secure Client")
+            let r = try await c.call("reminder.create", ["text": "Renew the contract", "when": "in 1 minute", "contact_id": num(contact.id),
+                                                         "channels": ["webhook", "chronicle"]])
+            clock.advance(60)
+            await server.server.job("reminders.fire")?.runNow()
+            let deliver = try #require(server.server.job("webhooks.deliver"))
+            await deliver.runNow()
+            var hook = try await c.call("reminder.get", ["id": num(r.id)])["webhook"]
+            #expect(hook?["status"]?.stringValue == "pending" && hook?["attempts"]?.int == 1 && hook?["last_status_code"] == .null)
+            #expect(hook?["last_error"]?.stringValue?.isEmpty == false)
+            // The user fixes the URL; the retry goes there, over TLS, and is delivered.
+            _ = try await c.call("user.webhook.set", ["url": .string("https://localhost:\(receiver.port)/hook")])
+            clock.advance(10)
+            await deliver.runNow()
+            hook = try await c.call("reminder.get", ["id": num(r.id)])["webhook"]
+            #expect(hook?["status"]?.stringValue == "delivered" && hook?["attempts"]?.int == 2 && hook?["last_status_code"]?.int == 200,
+                    "\(String(describing: hook))")
+            #expect(hook?["url"]?.stringValue == "https://localhost:\(receiver.port)/hook")
+            #expect(receiver.received.count == 1 && receiver.received.allSatisfy(\.signatureValid))
+            #expect(try await c.call("chronicle.list")["entries"]?.items.count == 1)
             await c.close()
         } catch {
             await server.stop(); await receiver.stop()
