@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "kontor", targets: ["kontor"]),
         .executable(name: "kontor-bench", targets: ["kontor-bench"]),
         .executable(name: "kontor-bridge", targets: ["kontor-bridge"]),
+        .executable(name: "kontor-seed", targets: ["kontor-seed"]),
     ],
     dependencies: [
         // Networking for the line protocol (server and clients).
@@ -117,6 +118,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The demo: a distributor's team, clients and three months of history, over the protocol.
+        .executableTarget(
+            name: "kontor-seed",
+            dependencies: [
+                "KontorProtocol", "KontorClient", "KontorDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // GMime 3 (Debian libgmime-3.0-dev) for kontor-bridge's e-mail parsing.
         .systemLibrary(
             name: "CGMime",
@@ -164,6 +174,8 @@ let package = Package(
         ]),
         .testTarget(name: "KontorBridgeTests", dependencies: ["KontorBridge", "KontorTestSupport"]),
         .testTarget(name: "KontorShellTests", dependencies: ["KontorShell", "KontorProtocol", "KontorClient", "KontorServer", "KontorTestSupport"]),
+        // kontor-seed against a live kontord (the binary is spawned, as make run does).
+        .testTarget(name: "KontorSeedTests", dependencies: ["KontorProtocol", "KontorClient", "KontorServer", "KontorTestSupport", "Postgres"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -6,6 +6,7 @@
 #   deploy/pg.sh status   say whether it runs, where, and how to connect
 #   deploy/pg.sh url      print the libpq connection string for database kontor
 #   deploy/pg.sh psql     open psql on database kontor as the superuser kontor
+#   deploy/pg.sh reset-db drop database kontor and create it again, empty (make reset-demo)
 #   deploy/pg.sh destroy  stop and delete the cluster's files
 #
 # Data: $KONTOR_HOME/var/pg (KONTOR_HOME defaults to the project root).
@@ -85,7 +86,7 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$RUN'
 unix_socket_permissions = 0770
-max_connections = 300
+max_connections = 500
 shared_buffers = 128MB
 fsync = on
 log_destination = 'stderr'
@@ -144,6 +145,11 @@ case "${1:-status}" in
         fi ;;
     url) url "${2:-kontor}" ;;
     psql) shift; exec "$BIN/psql" "$(url)" "$@" ;;
+    reset-db)
+        start
+        as_owner "$BIN/dropdb" -h "$RUN" -p "$PORT" -U kontor --if-exists --force kontor
+        as_owner "$BIN/createdb" -h "$RUN" -p "$PORT" -U kontor kontor
+        echo "database kontor is empty again: $(url)" ;;
     destroy) stop; rm -rf "$BASE"; echo "removed $BASE" ;;
-    *) echo "usage: deploy/pg.sh start|stop|restart|status|url|psql|destroy" >&2; exit 2 ;;
+    *) echo "usage: deploy/pg.sh start|stop|restart|status|url|psql|reset-db|destroy" >&2; exit 2 ;;
 esac

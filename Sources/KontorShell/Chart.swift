@@ -331,16 +331,26 @@ public enum ReportCharts {
     }
 
     /// Plan vs fact per manager or company: rows with a name (`name`, `manager_name`,
-    /// `company_name`, `manager`, `company`, `login`) and `plan`, `fact` as decimal
-    /// strings. Notes give the fact as a share of the plan.
+    /// `company_name`, `manager`, `company`, `login`; the company's first when the report
+    /// is `by: company`, whose rows also name the company's owner) and `plan`, `fact` as
+    /// decimal strings. Rows of several months carry their `period` in the label. Notes
+    /// give the fact as a share of the plan.
     public static func planFact(_ result: JSONValue, params: JSONValue = .object([:])) -> BarChart? {
         var labels: [String] = []
         var plan: [Decimal?] = [], fact: [Decimal?] = []
         var notes: [String?] = []
-        for row in rows(result) where !isTotal(row) {
+        let byCompany = (text(params["by"]) ?? text(result["by"])) == "company"
+        let keys = byCompany
+            ? ["company_name", "company", "name", "manager_name", "full_name", "manager", "label", "login", "title", "id"]
+            : ["name", "manager_name", "company_name", "full_name", "manager", "company", "label", "login", "title", "id"]
+        let all = rows(result).filter { !isTotal($0) }
+        let periods = Set(all.compactMap { text($0["period"]) })
+        for row in all {
             let p = BarChart.decimal(row["plan"]), f = BarChart.decimal(row["fact"])
             guard p != nil || f != nil else { continue }
-            labels.append(label(row, keys: ["name", "manager_name", "company_name", "full_name", "manager", "company", "label", "login", "title", "id"]) ?? "—")
+            var name = label(row, keys: keys) ?? "—"
+            if periods.count > 1, let period = text(row["period"]) { name += " " + period }
+            labels.append(name)
             plan.append(p)
             fact.append(f)
             if let p, p > 0 {
@@ -361,11 +371,14 @@ public enum ReportCharts {
     }
 
     /// Companies per funnel stage: rows with `stage` (or `name`, `label`) and `count`
-    /// (or `companies`, `value`).
+    /// (or `companies`, `value`). A result with `stages` is drawn from them (one bar per
+    /// stage), not from its per-manager `rows`.
     public static func funnel(_ result: JSONValue, params: JSONValue = .object([:])) -> BarChart? {
         var labels: [String] = []
         var counts: [Decimal?] = []
-        for row in rows(result) where !isTotal(row) {
+        let source: [[String: JSONValue]]
+        if case .array(let stages)? = result["stages"] { source = stages.compactMap(\.objectValue) } else { source = rows(result) }
+        for row in source where !isTotal(row) {
             guard let c = BarChart.decimal(row["count"] ?? row["companies"] ?? row["value"] ?? row["total"]) else { continue }
             let l = label(row, keys: ["stage", "name", "label", "title", "status"]) ?? "—"
             labels.append(l.replacingOccurrences(of: "_", with: " "))

@@ -119,6 +119,22 @@ struct ChartTests {
         #expect(ReportCharts.chart(method: "user.list", params: [:], result: Self.planFactResult) == nil)
         // A plain list of rows works too.
         #expect(ReportCharts.planFact([["company_name": "ТОВ Ромашка", "plan": 100, "fact": "50"]])?.labels == ["ТОВ Ромашка"])
+        // By company, rows name the company and its owner: the company is the label; rows
+        // of several months say which month.
+        let byCompany: JSONValue = ["by": "company", "rows": [
+            ["period": "2026-10", "manager_name": "Оксана", "company_name": "Вектор-Мед", "plan": "100.00", "fact": "90.00"],
+            ["period": "2026-11", "manager_name": "Оксана", "company_name": "Вектор-Мед", "plan": "100.00", "fact": "120.00"],
+        ]]
+        #expect(ReportCharts.chart(method: "report.plan_fact", params: [:], result: byCompany)?.labels == ["Вектор-Мед 2026-10", "Вектор-Мед 2026-11"])
+    }
+
+    @Test("the funnel is drawn from a result's stages, not its per-manager rows")
+    func funnelStages() throws {
+        let result: JSONValue = ["stages": [["code": "new", "name": "New company", "companies": 5], ["code": "contacted", "name": "Contacted", "companies": 3]],
+                                 "rows": [["stage": "new", "manager_name": "Олена", "companies": 2], ["stage": "new", "manager_name": "Тарас", "companies": 3]]]
+        let chart = try #require(ReportCharts.chart(method: "report.funnel", params: ["funnel": "development"], result: result))
+        #expect(chart.labels == ["New company", "Contacted"])
+        #expect(chart.series[0].values == [Decimal(5), Decimal(3)])
     }
 
     @Test("numbers: exact decimals, grouped thousands")

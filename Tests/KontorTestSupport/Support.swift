@@ -429,3 +429,40 @@ public struct TableCounts: Equatable, Sendable, CustomStringConvertible {
         "contacts \(contacts), companies \(companies), counterparties \(counterparties), phones \(phones), emails \(emails), messengers \(messengers), comments \(comments), audit \(audit)"
     }
 }
+
+/// What a finished program said.
+public struct CommandOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a program (posix_spawn + waitpid, off the cooperative pool) with standard input
+/// from /dev/null, and returns its exit status and both outputs.
+public func runCapturing(_ argv: [String], environment: [String: String]) async throws -> CommandOutput {
+    let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kontor-cmd-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path
+    let status: Int32 = try await TestDatabase.blocking {
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in cargs + cenv { free(p) } }
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cargs, cenv)
+        guard rc == 0 else { throw PostgresError.client("cannot start \(argv[0]): errno \(rc)") }
+        var st: Int32 = 0
+        while waitpid(pid, &st, 0) < 0 {
+            if errno != EINTR { throw PostgresError.client("waitpid failed: errno \(errno)") }
+        }
+        return (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f)
+    }
+    return CommandOutput(status: status, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+}
