@@ -379,6 +379,25 @@ struct ReminderTests {
         await receiver.stop()
     }
 
+    @Test("a job woken early (a reminder created anywhere) runs once more and then sleeps: it does not spin")
+    func wokenJobsSleep() async throws {
+        try await withWorld { w in
+            let jobs = ["reminders.fire", "webhooks.deliver", "notify.push", "scheduler"].compactMap { w.server.server.job($0) }
+            #expect(jobs.count == 4)
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let contact = try await w.dev.newContact("Quiet Client")
+            for j in jobs { j.wake() }
+            _ = try await w.dev.call("reminder.create", ["text": "Later", "when": "in 2 hours", "contact_id": num(contact.id)])
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let before = jobs.map(\.runCount)
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            let after = jobs.map(\.runCount)
+            for (i, j) in jobs.enumerated() {
+                #expect(after[i] - before[i] <= 1, "\(j.name) ran \(after[i] - before[i]) times in 1.5 s while nothing was due")
+            }
+        }
+    }
+
     @Test("the signature example of docs/TASKS.md is what kontord computes")
     func signatureExample() {
         #expect(WebhookSigner.signature(secret: "kwh_test-secret", timestamp: 1_795_161_660, body: #"{"event":"reminder.due"}"#)
