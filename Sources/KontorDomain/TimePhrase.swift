@@ -111,7 +111,7 @@ public enum TimePhrase {
         return try dayAndTime(words, now: now, calendar: calendar, original: trimmed)
     }
 
-    /// `in 2 hours`, `in 1h 30m`, `in 3 days`.
+    /// `in 2 hours`, `in 1h 30m`, `in 3 days`; whole seconds.
     static func relative(_ words: [String], now: Date, calendar: BusinessCalendar, original: String) throws -> Date {
         // Split glued amounts ("2h", "90min") into number and unit.
         var tokens: [String] = []
@@ -152,7 +152,8 @@ public enum TimePhrase {
             let moved = calendar.clock.instant(forWall: wall + days * 86_400)
             result = Date(timeIntervalSince1970: Double(moved) + (now.timeIntervalSince1970 - Double(t)))
         }
-        return result.addingTimeInterval(Double(seconds))
+        // To the whole second: "in 2 hours" shows as 11:42:17, not 11:42:17.720378.
+        return Date(timeIntervalSince1970: result.addingTimeInterval(Double(seconds)).timeIntervalSince1970.rounded(.down))
     }
 
     /// `tomorrow 09:00`, `monday`, `2026-12-01 14:00`, `17:30`.
