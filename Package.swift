@@ -29,6 +29,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // Header names of Hummingbird's requests (already a Hummingbird dependency).
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // kontord's reminder webhooks: an HTTPS client with pooling, timeouts and TLS
+        // (custom CA files for private push gateways). Hand-rolling HTTP over NIO would
+        // be more code to get wrong than this well-kept library.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // TLS settings of those webhooks (a CA file of one's own); AsyncHTTPClient uses it anyway.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // libpq, from Debian's libpq-dev, found through pkg-config.
@@ -74,6 +80,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Reminder webhooks: delivery and their HMAC-SHA256 signatures.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -152,7 +163,15 @@ let package = Package(
         .testTarget(name: "KontorDomainTests", dependencies: ["KontorDomain"]),
         .testTarget(name: "KontorStoreTests", dependencies: ["KontorStore", "KontorTestSupport"]),
         .testTarget(name: "KontorProtocolTests", dependencies: ["KontorProtocol", "KontorDomain"]),
-        .testTarget(name: "KontorServerTests", dependencies: ["KontorServer", "KontorClient", "KontorTestSupport"]),
+        .testTarget(name: "KontorServerTests", dependencies: [
+            "KontorServer", "KontorClient", "KontorTestSupport",
+            // A real webhook receiver in the reminder tests, which checks the signatures,
+            // also over TLS with a certificate of a private CA (openssl makes it).
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "KontorBridgeTests", dependencies: ["KontorBridge", "KontorTestSupport"]),
         .testTarget(name: "KontorShellTests", dependencies: ["KontorShell", "KontorProtocol", "KontorClient", "KontorServer", "KontorTestSupport"]),
         // kontor-seed against a live kontord (the binary is spawned, as make run does).

@@ -2,7 +2,7 @@
 # Installs the Debian packages Kontor needs, when missing. Run as root (or with sudo).
 # Swift itself is expected on PATH (Swift 6.x toolchain).
 set -euo pipefail
-PKGS=(pkg-config libpq-dev postgresql postgresql-contrib postgresql-client libphonenumber-dev libgmime-3.0-dev libedit-dev netcat-openbsd libcurl4 python3 python3-psycopg2)
+PKGS=(pkg-config libpq-dev postgresql postgresql-contrib postgresql-client libphonenumber-dev libgmime-3.0-dev libedit-dev netcat-openbsd libcurl4 python3 python3-psycopg2 openssl)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -54,6 +54,13 @@ public enum Permissions {
         allow(["lead.settings.update", "lead.status.update", "lead.reason.create", "lead.reason.update", "lead.template.create",
                "lead.template.update", "line.list", "line.set", "line.delete"], userManagers)
         // MARK: tasks, reminders, planners, notifications (issue 5)
+        // Rows follow `Visibility` (tasks by assignee; reminders by card and user); whose feed,
+        // planner or webhook (oneself, or anyone for admins) is checked by the handlers.
+        allow(["task.create", "task.get", "task.update", "task.complete", "task.reopen", "task.cancel", "task.list",
+               "reminder.create", "reminder.get", "reminder.list", "reminder.cancel", "reminder.snooze",
+               "user.webhook.get", "user.webhook.set", "user.webhook.delete",
+               "chronicle.list", "chronicle.mark_read", "chronicle.mark_unread", "notify.subscribe", "notify.unsubscribe",
+               "planner.get"], sales)
         // MARK: funnels, plan/fact, reports, schedules (issue 6)
         // Rows (whose companies and figures) follow `Visibility`; admins set plans and manage stages.
         allow(["funnel.list", "company.set_stage", "company.stage_history", "plan.get", "plan.list", "shipment.list",

@@ -57,6 +57,7 @@ public enum MethodCatalogue {
         + PlanFactMethods.catalogue
         + IngestMethods.catalogue + LeadMethods.catalogue
         + IngestMethods.importCatalogue
+        + TaskMethods.catalogue
 
     public static let byName: [String: MethodInfo] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 }

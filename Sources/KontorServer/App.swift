@@ -16,6 +16,8 @@ public final class App: Sendable {
     public let instanceID: String
     let authCache = AuthCache()
     public let sessions = SessionRegistry()
+    /// Live notifications to this instance's subscribed sessions (issue 5).
+    public let pushes = PushHub()
     public let encoder: JSONValueEncoder
     public let decoder = JSONValueDecoder()
 

@@ -34,6 +34,9 @@ public final class BackgroundJob: Service, Sendable {
         self.tick = tick
     }
 
+    /// How many runs have finished (tests).
+    public var runCount: UInt64 { state.withLockedValue { $0.runs } }
+
     /// Asks for a run as soon as possible.
     public func wake() {
         let w = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
@@ -99,7 +102,10 @@ public final class BackgroundJob: Service, Sendable {
     /// Sleeps until woken, cancelled, or `seconds` passed.
     private func sleep(seconds: Double) async {
         let timer = Task { [weak self] in
-            try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            // A timer cancelled because the job woke early must not wake it again: that
+            // wake would end the next sleep at once, whose cancelled timer would wake it
+            // again, and the job would spin (it did, from the first NOTIFY on).
+            do { try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000)) } catch { return }
             self?.wake()
         }
         await withTaskCancellationHandler {

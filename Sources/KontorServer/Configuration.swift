@@ -56,6 +56,22 @@ public struct ServerConfiguration: Sendable {
     /// A name for this instance in logs and `server.info` (`KONTOR_INSTANCE`), default host:pid.
     public var instanceName: String
 
+    // Reminder webhooks (issue 5; docs/OPERATIONS.md, "Reminder webhooks").
+    /// Also accept `http://` webhook URLs on the loopback address (127.0.0.1, ::1,
+    /// localhost) (`KONTOR_WEBHOOK_ALLOW_HTTP_LOOPBACK`), default false: for tests and a
+    /// push gateway on the same machine. Every other webhook must be `https://`.
+    public var webhookAllowHTTPLoopback: Bool = false
+    /// A PEM file of CA certificates to trust for webhook TLS instead of the system's
+    /// (`KONTOR_WEBHOOK_CA_FILE`): a private push gateway with its own CA.
+    public var webhookCAFile: String?
+    /// Seconds one webhook attempt may take (`KONTOR_WEBHOOK_TIMEOUT`), default 10.
+    public var webhookTimeout: Double = 10
+    /// Attempts before a delivery is given up (`KONTOR_WEBHOOK_MAX_ATTEMPTS`), default 8.
+    public var webhookMaxAttempts: Int = 8
+    /// Seconds before the first retry (`KONTOR_WEBHOOK_RETRY_BASE`), default 30; each
+    /// retry waits twice as long as the one before, at most an hour.
+    public var webhookRetryBase: Double = 30
+
     public init(databaseURL: String = ServerConfiguration.localDatabaseURL(), host: String = "127.0.0.1", port: Int = 7411,
                 timeZone: TimeZone = TimeZone(identifier: "Europe/Kyiv") ?? .current, phoneRegion: String = "UA",
                 logLevel: Logger.Level = .info, poolSize: Int = 10, poolAcquireTimeout: Double = 10,
@@ -131,6 +147,16 @@ public struct ServerConfiguration: Sendable {
         if let v = env["KONTOR_SQL_DIR"], !v.isEmpty { c.sqlDirectory = v }
         if let v = env["KONTOR_MIGRATE"] { c.migrateOnStart = !["0", "false", "no", "off"].contains(v.lowercased()) }
         if let v = env["KONTOR_INSTANCE"], !v.isEmpty { c.instanceName = v }
+        if let v = env["KONTOR_WEBHOOK_ALLOW_HTTP_LOOPBACK"] { c.webhookAllowHTTPLoopback = ["1", "true", "yes", "on"].contains(v.lowercased()) }
+        if let v = env["KONTOR_WEBHOOK_CA_FILE"], !v.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: v) else {
+                throw ConfigurationError(variable: "KONTOR_WEBHOOK_CA_FILE", value: v, expected: "a readable PEM file of CA certificates")
+            }
+            c.webhookCAFile = v
+        }
+        if let v = try double("KONTOR_WEBHOOK_TIMEOUT", max: 300) { c.webhookTimeout = v }
+        if let v = try int("KONTOR_WEBHOOK_MAX_ATTEMPTS", 1...50) { c.webhookMaxAttempts = v }
+        if let v = try double("KONTOR_WEBHOOK_RETRY_BASE", max: 3600) { c.webhookRetryBase = v }
         return c
     }
 }

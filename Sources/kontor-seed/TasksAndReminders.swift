@@ -5,13 +5,11 @@ import KontorProtocol
 /// Tasks and reminders (issue 5). The world already holds them (`World.tasks`,
 /// `World.reminders`); this is the one place that sends them.
 ///
-/// Today kontord does not serve `task.create` or `reminder.create`: the probe gets
-/// `method_not_found` and the part is skipped, and the report says so. When the methods
-/// land, check `taskParams` and `reminderParams` against docs/PROTOCOL.md: they are
-/// written from the domain's words (docs/DOMAIN terms: a task for a person with a source
-/// and a due time; a reminder on a contact card for whom, when, which channels). A
-/// served method that refuses them (`invalid_params`) stops that part with a message
-/// naming the function to fix; the rest of the demo stands.
+/// The params follow docs/PROTOCOL.md ("Tasks", "Reminders and webhooks"). An older
+/// kontord without `task.create` or `reminder.create` answers the probe with
+/// `method_not_found`: the part is skipped, and the report says so. A served method that
+/// refuses the params (`invalid_params`) stops that part with a message naming the
+/// function to fix; the rest of the demo stands.
 extension Seeder {
     func seedTasksAndReminders() async throws {
         let tasks = world.tasks
@@ -35,11 +33,11 @@ extension Seeder {
         ])
     }
 
-    /// `reminder.create` params for one reminder.
+    /// `reminder.create` params for one reminder (sent by its user: `user_id` is their own).
     func reminderParams(_ r: ReminderSeed) -> JSONValue {
         object([
             ("contact_id", ledger.contact(r.contactKey).map { .int($0) }), ("user_id", ledger.user(r.forLogin).map { .int($0) }),
-            ("at", .string(calendar.text(r.at))), ("text", .string(r.text)), ("channels", .array(r.channels.map { .string($0) })),
+            ("when", .string(calendar.text(r.at))), ("text", .string(r.text)), ("channels", .array(r.channels.map { .string($0) })),
         ])
     }
 

@@ -222,7 +222,7 @@ struct ManualLeadSeed: Sendable {
     var summary: String
 }
 
-/// A task for a manager about a client (issue 5; created only when kontord serves `task.create`).
+/// A task for a manager about a client (issue 5: `task.create`).
 struct TaskSeed: Sendable {
     var title: String
     var contactKey: Int
@@ -233,13 +233,14 @@ struct TaskSeed: Sendable {
     var source: String
 }
 
-/// A reminder left on a contact card (issue 5; created only when kontord serves `reminder.create`).
+/// A reminder left on a contact card (issue 5: `reminder.create`).
 struct ReminderSeed: Sendable {
     var contactKey: Int
     var forLogin: String
     var at: Minute
     var text: String
-    /// Where it is delivered: `chronicle`, `mobile`, `browser`.
+    /// Where it is delivered: `chronicle` (the feed) and `app` (pushed to the user's open
+    /// sessions); the demo users have no `webhook` (the mobile and browser push gateways).
     var channels: [String]
 }
 

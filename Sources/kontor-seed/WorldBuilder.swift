@@ -896,7 +896,7 @@ extension WorldBuilder {
         for _ in 0..<30 {
             let c = d.pick(contacts)
             reminders.append(ReminderSeed(contactKey: c.key, forLogin: c.ownerLogin, at: calendar.nowMinute + d.int(20...5 * 1440),
-                                          text: d.pick(notes), channels: d.chance(0.5) ? ["chronicle"] : ["chronicle", "mobile", "browser"]))
+                                          text: d.pick(notes), channels: d.chance(0.5) ? ["chronicle"] : ["chronicle", "app"]))
         }
         return (tasks, reminders)
     }

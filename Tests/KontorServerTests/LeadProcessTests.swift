@@ -152,7 +152,10 @@ struct LeadProcessTests {
             #expect(card["first_task"]?["title"] == "Send the price list")
             #expect(card["first_task"]?["due_at"]?.stringValue == RFC3339.format(now.addingTimeInterval(1800), timeZone: TimeZone(identifier: "Europe/Kyiv") ?? .current))
             #expect(card["first_task"]?["assignee_id"]?.int64Value == w.dev2User.id)
-            #expect(card["first_task"]?["task_id"] == .null)
+            // Issue 5: the first task is a real task, made in the lead's transaction.
+            let taskID = try #require(card["first_task"]?["task_id"]?.int64Value)
+            let task = try await w.dev.call("task.get", ["id": num(taskID)])
+            #expect(task["lead_id"]?.int64Value == lead.id && task["title"] == "Send the price list" && task["source"] == "site")
             // By hand, without a template: the creator owns it; a Service owner is not the Development user's to give.
             let own = try await w.dev.call("lead.create", ["contact_id": num(contact.id), "summary": "Second need"])
             #expect(own["owner_id"]?.int64Value == w.devUser.id)

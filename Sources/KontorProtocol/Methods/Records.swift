@@ -45,7 +45,7 @@ public enum RecordMethods {
         MethodInfo("counterparty.list", "Counterparties of a company, or by EDRPOU code or legal-name fragment.",
                    params: ["company_id: int?", "edrpou: string?", "query: string?", "limit: int?"]),
         MethodInfo("audit.list", "Audit entries of one record, or of one user's actions (admins).",
-                   params: ["entity: contact|company|counterparty|lead?", "entity_id: int?", "actor_id: int?", "from: time?", "to: time?",
+                   params: ["entity: contact|company|counterparty|lead|task|reminder?", "entity_id: int?", "actor_id: int?", "from: time?", "to: time?",
                             "cursor: string?", "limit: int?"]),
     ]
 

@@ -253,6 +253,7 @@ enum LeadHandlers {
             if let title = taskTitle ?? template?.firstTaskTitle {
                 let due = p.firstTaskDueAt ?? template?.firstTaskDueMinutes.map { now.addingTimeInterval(Double($0) * 60) }
                 try leads.setFirstTask(leadID: id, LeadFirstTask(title: title, dueAt: due, assigneeID: owner.id, taskID: nil), at: now)
+                _ = try TaskService.materializeFirstTasks(conn, leadID: id, limit: 1, stamp: stamp)  // issue 5: the task itself
             }
             return try reread(conn, id, vis, now: now)
         }

@@ -424,6 +424,8 @@ enum RecordHandlers {
         "company": { conn, id, vis in try CompanyRepository(conn).get(id: id, visibility: vis) == nil ? nil : [id] },
         "counterparty": { conn, id, vis in try CompanyRepository(conn).counterparty(id: id, visibility: vis) == nil ? nil : [id] },
         "lead": { conn, id, vis in try LeadRepository(conn).visibleIDs([id], visibility: vis).isEmpty ? nil : [id] },
+        "task": { conn, id, vis in try TaskRepository(conn).isVisible(id, visibility: vis) ? [id] : nil },
+        "reminder": { conn, id, vis in try ReminderRepository(conn).get(id: id, visibility: vis) == nil ? nil : [id] },
     ]
 
     static func auditList(_ ctx: RequestContext, _ p: RecordMethods.AuditListParams) async throws -> RecordMethods.AuditList {
