@@ -110,8 +110,9 @@ start() {
         echo "deploy/pg.sh: port $PORT is already in use by another program; choose another with KONTOR_PG_PORT=..." >&2
         exit 1
     fi
-    # A stale pid file after a crash is handled by pg_ctl itself.
-    if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT -k $RUN" -w -t 60 start >/dev/null; then
+    # A stale pid file after a crash is handled by pg_ctl itself. max_connections is
+    # given here too, so that clusters made by older versions of this script get it.
+    if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT -k $RUN -c max_connections=500" -w -t 60 start >/dev/null; then
         echo "deploy/pg.sh: PostgreSQL did not start; the end of its log ($LOG):" >&2
         tail -n 20 "$LOG" >&2 || true
         exit 1

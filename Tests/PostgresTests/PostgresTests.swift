@@ -114,7 +114,9 @@ struct PostgresTests {
     func pool() async throws {
         let db = try await TestDatabase.create()
         defer { Task { await db.drop() } }
-        let pool = PostgresPool(.init(conninfo: db.conninfo, maxConnections: 3, acquireTimeout: 5))
+        // Waiting is fair and bounded here, not fast: a generous timeout keeps a busy machine
+        // (the whole suite at once) from failing it; the timeout has its own case below.
+        let pool = PostgresPool(.init(conninfo: db.conninfo, maxConnections: 3, acquireTimeout: 120))
         // 30 concurrent bodies never see more than 3 connections.
         let pids = try await withThrowingTaskGroup(of: Int32.self) { g in
             for _ in 0..<30 {
