@@ -86,7 +86,7 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$RUN'
 unix_socket_permissions = 0770
-max_connections = 500
+max_connections = 800
 shared_buffers = 128MB
 fsync = on
 log_destination = 'stderr'
@@ -112,7 +112,7 @@ start() {
     fi
     # A stale pid file after a crash is handled by pg_ctl itself. max_connections is
     # given here too, so that clusters made by older versions of this script get it.
-    if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT -k $RUN -c max_connections=500" -w -t 60 start >/dev/null; then
+    if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT -k $RUN -c max_connections=800" -w -t 60 start >/dev/null; then
         echo "deploy/pg.sh: PostgreSQL did not start; the end of its log ($LOG):" >&2
         tail -n 20 "$LOG" >&2 || true
         exit 1
