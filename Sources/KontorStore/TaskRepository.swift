@@ -149,7 +149,7 @@ public struct TaskRepository {
                CASE WHEN c.id IS NOT NULL AND \(vis.predicate(owner: "c.owner_id")) THEN \(LeadRepository.contactName("c")) END AS contact_name,
                t.company_id, CASE WHEN co.id IS NOT NULL AND \(vis.predicate(owner: "co.owner_id")) THEN co.name END AS company_name,
                t.lead_id, l.status AS lead_status, w.waiting_since,
-               floor(extract(epoch FROM (\(now)::timestamptz - w.waiting_since)))::bigint AS waiting_seconds,
+               (extract(epoch FROM (\(now)::timestamptz - w.waiting_since)) * 1000000)::bigint AS waiting_micros,
                t.completed_at, t.completed_by, t.completion_note, t.version, t.created_at, t.created_by, t.updated_at, t.updated_by,
                coalesce(t.due_at, \(noDueKey)::timestamptz)::text AS due_key
         FROM tasks t
@@ -167,7 +167,9 @@ public struct TaskRepository {
     }
 
     static func task(_ r: PostgresRow, thresholds: [Int]) throws -> TaskRecord {
-        let waiting = try r.decode("waiting_seconds", as: Int64?.self).map { Int(max(0, $0)) }
+        // The lead lists' rule (WaitingTime): the exact wait decides the bucket, as it decides
+        // the `waiting_over` filter, so a task the filter returns reports that bucket too.
+        let waiting = try r.decode("waiting_micros", as: Int64?.self).map(WaitingTime.init(micros:))
         return TaskRecord(id: try r.decode("id"), title: try r.decode("title"), notes: try r.decode("notes", as: String?.self),
                           status: try r.decode("status"), assigneeID: try r.decode("assignee_id", as: Int64?.self),
                           assigneeName: try r.decode("assignee_name", as: String?.self), dueAt: try r.decode("due_at", as: Date?.self),
@@ -175,8 +177,8 @@ public struct TaskRepository {
                           contactID: try r.decode("contact_id", as: Int64?.self), contactName: try r.decode("contact_name", as: String?.self),
                           companyID: try r.decode("company_id", as: Int64?.self), companyName: try r.decode("company_name", as: String?.self),
                           leadID: try r.decode("lead_id", as: Int64?.self), leadStatus: try r.decode("lead_status", as: LeadStatus?.self),
-                          waitingSince: try r.decode("waiting_since", as: Date?.self), waitingSeconds: waiting,
-                          waitingOver: waiting.flatMap { w in thresholds.last { w > $0 } },
+                          waitingSince: try r.decode("waiting_since", as: Date?.self), waitingSeconds: waiting?.seconds,
+                          waitingOver: waiting?.bucket(thresholds),
                           completedAt: try r.decode("completed_at", as: Date?.self), completedBy: try r.decode("completed_by", as: Int64?.self),
                           completionNote: try r.decode("completion_note", as: String?.self), version: try r.decode("version"),
                           createdAt: try r.decode("created_at"), createdBy: try r.decode("created_by", as: Int64?.self),

@@ -285,4 +285,21 @@ struct TaskDocsTests {
         let tasks = try String(contentsOf: TestEnvironment.projectRoot.appendingPathComponent("docs/TASKS.md"), encoding: .utf8)
         #expect(tasks.contains("X-Kontor-Signature"))
     }
+    @Test("a task's waiting follows the lead's rule: waited 1200.7 s is over 20 minutes in the filter, the bucket and the lead alike")
+    func waitingOneRule() async throws {
+        try await withWorld { w in
+            let received = at("2026-11-20T14:40:00+02:00")
+            w.server.clock.set(received.addingTimeInterval(1200.7))
+            let robot = try await w.robot()
+            let m = try await robot.ingest(simpleMail("mail-edge", from: "edge@example.com", at: received))
+            let task = try await w.admin.newTask("Answer the edge", ["lead_id": num(m.leadID)])
+            let lead = try await w.admin.call("lead.get", ["id": num(m.leadID)])
+            #expect(lead["waiting_over"]?.int == 1200)
+            #expect(try await w.admin.taskIDs(["waiting_over": 1200]).contains(task.id))
+            let got = try await w.admin.call("task.get", ["id": num(task.id)])
+            #expect(got["waiting_seconds"]?.int == lead["waiting_seconds"]?.int)
+            #expect(got["waiting_over"]?.int == 1200, "the filter says over 1200, the task says \(String(describing: got["waiting_over"]))")
+        }
+    }
+
 }
