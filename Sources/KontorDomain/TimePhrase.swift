@@ -99,9 +99,25 @@ public enum TimePhrase {
         (["friday", "fri"], 5), (["saturday", "sat"], 6), (["sunday", "sun"], 7),
     ]
 
+    /// The earliest time a phrase or instant may name: 1970-01-01T00:00:00Z.
+    public static let earliest = Date(timeIntervalSince1970: 0)
+    /// The first time a phrase or instant may no longer name: 2201-01-01T00:00:00Z. Times
+    /// are stored and shown as RFC 3339 with a four-digit year; "in 100000 weeks" said 400
+    /// times would otherwise reach past what can be formatted at all.
+    public static let end = Date(timeIntervalSince1970: 7_289_654_400)
+
     /// Resolves `text` at `now` in the business calendar.
-    /// - Throws: `ParseError` with a message naming what was not understood.
+    /// - Throws: `ParseError` with a message naming what was not understood, or saying
+    ///   that the time is outside 1970 to 2200.
     public static func resolve(_ text: String, now: Date, calendar: BusinessCalendar) throws -> Date {
+        let d = try unchecked(text, now: now, calendar: calendar)
+        guard d >= earliest, d < end else {
+            throw ParseError(message: "“\(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(60))”: times are from 1970 to 2200")
+        }
+        return d
+    }
+
+    static func unchecked(_ text: String, now: Date, calendar: BusinessCalendar) throws -> Date {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ParseError(message: "empty time; write e.g. \"in 2 hours\", \"tomorrow 09:00\" or 2026-12-01T09:00:00+02:00") }
         if let d = RFC3339.parse(trimmed) { return d }

@@ -461,4 +461,35 @@ struct ReminderTests {
             #expect(audit.compactMap { $0["action"]?.stringValue } == ["snooze", "create"])
         }
     }
+    @Test("reminder times around the autumn clock change, with offsets, far away or malformed: right instant or invalid_params, nothing written")
+    func reminderTimes() async throws {
+        try await withWorld { w in
+            let contact = try await w.dev.newContact("Autumn Client")
+            func due(_ when: String) async throws -> String? {
+                try await w.dev.call("reminder.create", ["text": "x", "when": .string(when), "contact_id": num(contact.id)])["due_at"]?.stringValue
+            }
+            // 20:00 on the Saturday before clocks go back at 04:00 (to 03:00) on 2026-10-25.
+            w.server.clock.set(at("2026-10-24T20:00:00+03:00"))
+            #expect(try await due("tomorrow 03:30") == "2026-10-25T03:30:00+03:00")   // the first 03:30
+            #expect(try await due("tomorrow 09:00") == "2026-10-25T09:00:00+02:00")
+            #expect(try await due("in 1 day") == "2026-10-25T20:00:00+02:00")          // 25 hours later
+            #expect(try await due("in 24 hours") == "2026-10-25T19:00:00+02:00")
+            #expect(try await due("2026-10-25T03:30:00+02:00") == "2026-10-25T03:30:00+02:00")   // the second 03:30, by its offset
+            #expect(try await due("2026-10-25T01:30:00Z") == "2026-10-25T03:30:00+02:00")
+            // Spring: 03:30 does not happen on 2026-03-29; it is 04:00.
+            w.server.clock.set(at("2026-03-28T20:00:00+02:00"))
+            #expect(try await due("tomorrow 03:30") == "2026-03-29T04:00:00+03:00")
+            #expect(try await due("in 1 day") == "2026-03-29T20:00:00+03:00")          // 23 hours later
+            let before = try await w.count("reminders")
+            for bad in ["", "   ", "tomorrow 24:00", "tomorrow 9", "in -1 hours", "in 1.5 hours", "in 2 hours ago", "in", "next",
+                        "2026-02-30", "2026-13-01 10:00", "yesterday", "at", "завтра 09:00", "in 100001 minutes", "in 99999999999999999999 days",
+                        "2026-03-28T10:00:00+02:00", "1969-12-31T23:59:59Z", "2032-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                        "99999-01-01T00:00:00Z", "2026-11-20T25:00:00+02:00", "2026-11-20T10:00:00+25:00", "in 100000 weeks",
+                        String(repeating: "in 1 hour ", count: 1000)] {
+                let refused = await w.dev.refusal("reminder.create", ["text": "x", "when": .string(bad), "contact_id": num(contact.id)])
+                #expect(refused?.kind == .invalidParams && refused?.data["field"] == .string("when"), "\(bad.prefix(40)): \(String(describing: refused))")
+            }
+            #expect(try await w.count("reminders") == before)
+        }
+    }
 }

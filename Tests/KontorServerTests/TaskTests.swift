@@ -302,4 +302,20 @@ struct TaskDocsTests {
         }
     }
 
+    @Test("task due times: far past and future within PostgreSQL's range are kept; beyond it or malformed is invalid_params, nothing written")
+    func dueExtremes() async throws {
+        try await withWorld { w in
+            w.server.clock.set(at("2026-11-20T10:00:00+02:00"))
+            let old = try await w.dev.newTask("Logged late", ["due_at": "2000-01-01T09:00:00+02:00"])
+            #expect(old["due_at"]?.stringValue == "2000-01-01T09:00:00+02:00" && old["overdue"] == .bool(true))
+            let before = try await w.count("tasks")
+            for bad in ["0000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z", "99999-01-01T00:00:00Z", "1000000-01-01T00:00:00Z",
+                        "in " + String(repeating: "100000w ", count: 400),
+                        "tomorrow 25:00", "someday", "2026-11-31", ""] {
+                let refused = await w.dev.refusal("task.create", ["title": "x", "due_at": .string(bad)])
+                #expect(refused?.kind == .invalidParams, "\(bad.prefix(40)): \(String(describing: refused))")
+            }
+            #expect(try await w.count("tasks") == before)
+        }
+    }
 }
