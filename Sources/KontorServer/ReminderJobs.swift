@@ -194,8 +194,18 @@ enum ReminderJobs {
                     request.body = .bytes(ByteBuffer(string: d.body))
                     let response = try await client(caFile: cfg.webhookCAFile).execute(request, timeout: .milliseconds(Int64(cfg.webhookTimeout * 1000)))
                     statusCode = Int(response.status.code)
-                    // Read (and drop) a little of the answer so the connection can be reused.
-                    _ = try? await response.body.collect(upTo: 64 * 1024)
+                    // Read (and drop) a little of the answer so the connection can be reused,
+                    // but only within what is left of the attempt's deadline: the client's
+                    // deadline ends with the response head, and a body that trickles in must
+                    // not hold the delivery job (and every other user's deliveries) for ever.
+                    // The status decides the outcome; the body is never looked at.
+                    let left = cfg.webhookTimeout - Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { _ = try? await response.body.collect(upTo: 64 * 1024) }
+                        group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(0.05, left) * 1e9)) }
+                        await group.next()
+                        group.cancelAll()
+                    }
                     if !(200..<300).contains(Int(response.status.code)) {
                         failure = "the endpoint answered \(response.status.code) \(response.status.reasonPhrase)"
                     }

@@ -82,6 +82,23 @@ final class WebhookReceiver: Sendable {
             }
             return Response(status: .init(code: status), body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
+        // Endpoints that hang: no answer at all, or a 200 whose body trickles in a byte at a
+        // time (both until the receiver stops).
+        let stopping = state
+        @Sendable func stopped() -> Bool { stopping.withLockedValue { $0.secret == "(stopped)" } }
+        router.post("/hang") { _, _ -> Response in
+            while !stopped() { try await Task.sleep(nanoseconds: 50_000_000) }
+            return Response(status: .ok)
+        }
+        router.post("/drip") { _, _ -> Response in
+            Response(status: .ok, body: ResponseBody { writer in
+                while !stopped() {
+                    try await writer.write(ByteBuffer(string: "."))
+                    try await Task.sleep(nanoseconds: 200_000_000)
+                }
+                try await writer.finish(nil)
+            })
+        }
         let (events, sink) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test.webhook")
         logger.logLevel = .critical
@@ -107,6 +124,7 @@ final class WebhookReceiver: Sendable {
     }
 
     func stop() async {
+        state.withLockedValue { $0.secret = "(stopped)" }
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
@@ -461,6 +479,45 @@ struct ReminderTests {
             #expect(audit.compactMap { $0["action"]?.stringValue } == ["snooze", "create"])
         }
     }
+    @Test("a webhook endpoint that never answers, or answers 200 and then trickles its body, costs one attempt's deadline, not the job")
+    func webhookThatHangs() async throws {
+        let receiver = try await WebhookReceiver.start(answers: [])
+        let clock = KontorClock()
+        clock.set(at("2026-11-20T10:00:00+02:00"))
+        let server = try await TestServer.start(clock: clock) { $0.webhookAllowHTTPLoopback = true; $0.webhookTimeout = 1 }
+        do {
+            try await server.createUser("olena", role: .user, department: .development)
+            let c = try await server.login("olena")
+            let contact = try await c.newContact("Slow Client")
+            let deliver = try #require(server.server.job("webhooks.deliver"))
+            for (path, delivered) in [("drip", true), ("hang", false)] {
+                _ = try await c.call("user.webhook.set", ["url": .string("http://127.0.0.1:\(receiver.port)/\(path)")])
+                let r = try await c.call("reminder.create", ["text": .string(path), "when": "in 1 minute", "contact_id": num(contact.id),
+                                                             "channels": ["webhook"]])
+                clock.advance(60)
+                await server.server.job("reminders.fire")?.runNow()
+                let t0 = Date()
+                await deliver.runNow()
+                let took = Date().timeIntervalSince(t0)
+                #expect(took < 6, "\(path): the delivery job was held \(took) s by one endpoint")
+                let hook = try await c.call("reminder.get", ["id": num(r.id)])["webhook"]
+                #expect(hook?["attempts"]?.int == 1, "\(path): \(String(describing: hook))")
+                if delivered {
+                    // The 2xx status arrived: the receiver has it, whatever its body does.
+                    #expect(hook?["status"]?.stringValue == "delivered" && hook?["last_status_code"]?.int == 200, "\(String(describing: hook))")
+                } else {
+                    #expect(hook?["status"]?.stringValue == "pending" && hook?["last_error"]?.stringValue?.isEmpty == false)
+                }
+            }
+            await c.close()
+        } catch {
+            await server.stop(); await receiver.stop()
+            throw error
+        }
+        await server.stop()
+        await receiver.stop()
+    }
+
     @Test("reminder times around the autumn clock change, with offsets, far away or malformed: right instant or invalid_params, nothing written")
     func reminderTimes() async throws {
         try await withWorld { w in
