@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Tasks, reminders and the chronicle (issue 5). These are the wire shapes too: field
 // names become snake_case (`assigneeID` → `assignee_id`). docs/TASKS.md explains them.
@@ -360,28 +363,85 @@ public enum WebhookSignature {
 }
 
 /// Which webhook URLs kontord posts to: `https://` with a host, no credentials in the
-/// URL; `http://` only on the loopback address when the configuration allows it (tests,
-/// a gateway on the same machine).
+/// URL, and not this machine or a link-local address (SSRF: any sales user sets their own
+/// URL, and the attempt log shows what happened, so kontord must not become a probe of its
+/// own ports or of a cloud metadata service). The loopback address is allowed only when the
+/// configuration says so (`KONTOR_WEBHOOK_ALLOW_LOOPBACK`, or `…_ALLOW_HTTP_LOOPBACK`, which
+/// also allows plain `http://` there: tests, a gateway on the same machine).
+///
+/// Refused hosts, in every spelling the resolver accepts (`127.1`, `2130706433`,
+/// `0x7f.0.0.1`, `[::ffff:127.0.0.1]`): `localhost` and `*.localhost`, 127/8, 0/8,
+/// 169.254/16, multicast and broadcast, `::1`, `::`, fe80::/10, ff00::/8. Private networks
+/// (10/8, 172.16/12, 192.168/16, fc00::/7) are allowed: an in-house push gateway is a
+/// normal place for a webhook. A DNS name is not resolved here, so a name that points at
+/// one of these addresses is caught only by an egress firewall (docs/TASKS.md).
 public enum WebhookURL {
-    /// Hosts that are this machine.
-    public static let loopbackHosts: Set<String> = ["127.0.0.1", "localhost", "::1", "[::1]"]
-
     /// Why `text` is not an acceptable webhook URL, nil when it is.
-    public static func problem(_ text: String, allowHTTPLoopback: Bool) -> String? {
+    /// - Parameters:
+    ///   - allowHTTPLoopback: the loopback address is allowed, with `http://` too.
+    ///   - allowLoopback: the loopback address is allowed over `https://`.
+    public static func problem(_ text: String, allowHTTPLoopback: Bool, allowLoopback: Bool = false) -> String? {
         guard text.count <= 2000, !text.contains(where: { $0.isWhitespace }), let url = URL(string: text),
               let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             return "not a URL; write e.g. https://push.example.com/kontor"
         }
         if url.user != nil || url.password != nil { return "a webhook URL may not carry a user name or password; the signature authenticates kontord" }
         if url.fragment != nil { return "a webhook URL has no #fragment" }
+        let kind = classify(host)
+        if kind == .local { return "a webhook may not point at a link-local, multicast or unspecified address" }
         switch scheme {
-        case "https": return nil
+        case "https":
+            if kind == .loopback, !(allowLoopback || allowHTTPLoopback) { return "a webhook may not point at this machine (the loopback address)" }
+            return nil
         case "http":
-            if allowHTTPLoopback, loopbackHosts.contains(host.lowercased()) { return nil }
+            if allowHTTPLoopback, kind == .loopback { return nil }
             return allowHTTPLoopback ? "plain http is allowed only to the loopback address; use https://"
                                      : "webhooks must use https:// (plain http is refused)"
         default:
             return "webhooks must use https://"
+        }
+    }
+
+    /// What a URL's host names, as far as can be told without resolving it.
+    public enum HostKind: Sendable, Equatable {
+        /// This machine: `localhost`, 127/8, `::1`.
+        case loopback
+        /// Link-local, multicast, broadcast or unspecified: never a webhook.
+        case local
+        /// Anything else (a name, a public or private address).
+        case other
+    }
+
+    /// Classifies a URL host (brackets and a trailing dot allowed), reading IPv4 addresses as
+    /// the C resolver does (`inet_aton`: `127.1`, `0x7f.1`, `2130706433`).
+    public static func classify(_ rawHost: String) -> HostKind {
+        var host = rawHost.lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        while host.hasSuffix(".") { host.removeLast() }
+        if host == "localhost" || host.hasSuffix(".localhost") { return .loopback }
+        var v4 = in_addr()
+        if !host.contains(":"), inet_aton(host, &v4) != 0 { return classify(v4: UInt32(bigEndian: v4.s_addr)) }
+        var v6 = in6_addr()
+        if host.contains(":"), inet_pton(AF_INET6, host.split(separator: "%", maxSplits: 1).first.map(String.init) ?? host, &v6) == 1 {
+            let b = withUnsafeBytes(of: &v6) { Array($0) }
+            if b[0..<10].allSatisfy({ $0 == 0 }), (b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0 && b[12..<15].contains { $0 != 0 }) {
+                // IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d).
+                return classify(v4: UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15]))
+            }
+            if b[0..<15].allSatisfy({ $0 == 0 }) { return b[15] == 1 ? .loopback : .local }   // ::1, ::
+            if b[0] == 0xfe && b[1] & 0xc0 == 0x80 { return .local }   // fe80::/10
+            if b[0] == 0xff { return .local }                          // multicast
+            return .other
+        }
+        return .other
+    }
+
+    static func classify(v4 a: UInt32) -> HostKind {
+        switch a >> 24 {
+        case 127: return .loopback
+        case 0: return .local
+        case 224...255: return .local   // multicast, reserved, broadcast
+        default: return a >> 16 == 0xa9fe ? .local : .other   // 169.254/16
         }
     }
 }

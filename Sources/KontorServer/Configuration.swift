@@ -61,6 +61,10 @@ public struct ServerConfiguration: Sendable {
     /// localhost) (`KONTOR_WEBHOOK_ALLOW_HTTP_LOOPBACK`), default false: for tests and a
     /// push gateway on the same machine. Every other webhook must be `https://`.
     public var webhookAllowHTTPLoopback: Bool = false
+    /// Accept `https://` webhook URLs on the loopback address (`KONTOR_WEBHOOK_ALLOW_LOOPBACK`),
+    /// default false: a webhook may not make kontord probe its own machine (SSRF).
+    /// `webhookAllowHTTPLoopback` implies it.
+    public var webhookAllowLoopback: Bool = false
     /// A PEM file of CA certificates to trust for webhook TLS instead of the system's
     /// (`KONTOR_WEBHOOK_CA_FILE`): a private push gateway with its own CA.
     public var webhookCAFile: String?
@@ -148,6 +152,7 @@ public struct ServerConfiguration: Sendable {
         if let v = env["KONTOR_MIGRATE"] { c.migrateOnStart = !["0", "false", "no", "off"].contains(v.lowercased()) }
         if let v = env["KONTOR_INSTANCE"], !v.isEmpty { c.instanceName = v }
         if let v = env["KONTOR_WEBHOOK_ALLOW_HTTP_LOOPBACK"] { c.webhookAllowHTTPLoopback = ["1", "true", "yes", "on"].contains(v.lowercased()) }
+        if let v = env["KONTOR_WEBHOOK_ALLOW_LOOPBACK"] { c.webhookAllowLoopback = ["1", "true", "yes", "on"].contains(v.lowercased()) }
         if let v = env["KONTOR_WEBHOOK_CA_FILE"], !v.isEmpty {
             guard FileManager.default.isReadableFile(atPath: v) else {
                 throw ConfigurationError(variable: "KONTOR_WEBHOOK_CA_FILE", value: v, expected: "a readable PEM file of CA certificates")

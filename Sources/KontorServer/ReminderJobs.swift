@@ -178,7 +178,8 @@ enum ReminderJobs {
             if let endpoint {
                 let url = endpoint.url
                 postedURL = url
-                if let problem = WebhookURL.problem(url, allowHTTPLoopback: cfg.webhookAllowHTTPLoopback) {
+                if let problem = WebhookURL.problem(url, allowHTTPLoopback: cfg.webhookAllowHTTPLoopback,
+                                                      allowLoopback: cfg.webhookAllowLoopback) {
                     failure = "refused URL: \(problem)"
                     permanent = true
                 } else {

@@ -357,6 +357,7 @@ struct ReminderTests {
         // https only (no loopback exception), trusting the private CA.
         let server = try await TestServer.start(clock: clock) {
             $0.webhookCAFile = certFile
+            $0.webhookAllowLoopback = true   // the receiver runs on this machine
             $0.webhookRetryBase = 10
             // A refused connection is retried by the HTTP client until the attempt's deadline.
             $0.webhookTimeout = 2
@@ -516,6 +517,22 @@ struct ReminderTests {
         }
         await server.stop()
         await receiver.stop()
+    }
+
+    @Test("webhook URLs to this machine or link-local addresses (SSRF) are refused in every spelling; other hosts are fine")
+    func webhookSSRF() async throws {
+        try await withWorld { w in
+            for url in ["https://127.0.0.1/hook", "https://localhost/hook", "https://LOCALHOST./hook", "https://api.localhost/hook",
+                        "https://[::1]/hook", "https://127.1/hook", "https://2130706433/hook", "https://0x7f.0.0.1/hook", "https://0177.0.0.1/hook",
+                        "https://0.0.0.0/hook", "https://0/hook", "https://169.254.169.254/latest/meta-data", "https://[fe80::1]/hook",
+                        "https://[::ffff:127.0.0.1]/hook", "https://[::]/hook", "https://224.0.0.1/hook"] {
+                let refused = await w.dev.refusal("user.webhook.set", ["url": .string(url)])
+                #expect(refused?.kind == .invalidParams, "\(url) was accepted")
+            }
+            #expect(try await w.dev.call("user.webhook.get")["url"] == .null)
+            _ = try await w.dev.call("user.webhook.set", ["url": "https://10.1.2.3/hook"])
+            _ = try await w.dev.call("user.webhook.set", ["url": "https://push.example.com/kontor"])
+        }
     }
 
     @Test("reminder times around the autumn clock change, with offsets, far away or malformed: right instant or invalid_params, nothing written")

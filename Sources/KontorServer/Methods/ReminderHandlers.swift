@@ -72,7 +72,8 @@ enum ReminderHandlers {
         t.register("user.webhook.set", TaskMethods.WebhookSetParams.self) { ctx, p in
             let who = try webhookUser(ctx, p.userID)
             let url = p.url.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let problem = WebhookURL.problem(url, allowHTTPLoopback: ctx.app.configuration.webhookAllowHTTPLoopback) {
+            if let problem = WebhookURL.problem(url, allowHTTPLoopback: ctx.app.configuration.webhookAllowHTTPLoopback,
+                                                allowLoopback: ctx.app.configuration.webhookAllowLoopback) {
                 throw KontorError.invalidParams("url", problem)
             }
             let stamp = ctx.stamp
