@@ -121,6 +121,7 @@ public final class PushHub: Sendable {
                 app.logger.warning("live notifications: reading the chronicle failed; retrying", metadata: ["user": "\(user)", "error": "\(error)"])
                 continue
             }
+            var appPushed: Set<Int64> = []
             for (sessionID, cursor) in mine {
                 guard let session = live[sessionID] else { continue }
                 var c = cursor
@@ -129,6 +130,7 @@ public final class PushHub: Sendable {
                     for line in Self.lines(for: row, encoder: app.encoder) {
                         let queued = session.push(line)
                         if !queued, c.firstMissed == nil { c.firstMissed = row.entry.id }
+                        if queued, row.pushApp { appPushed.insert(row.entry.id) }
                     }
                 }
                 c.horizon = max(c.horizon, snap.horizon)
@@ -142,6 +144,7 @@ public final class PushHub: Sendable {
                     s.cursors[sessionID] = current
                 }
             }
+            if !appPushed.isEmpty { await Self.markAppPushed(app, Array(appPushed)) }
         }
         if !failed.isEmpty {
             state.withLockedValue { $0.dirty.formUnion(failed) }
@@ -164,6 +167,31 @@ public final class PushHub: Sendable {
         }
         if !failed.isEmpty { return 1 }
         return stillLagging ? 0.5 : nil
+    }
+
+    /// Pushes to a session that just subscribed the reminders for the app its user missed
+    /// while offline (`ChronicleRepository.unpushedApp`, read in the snapshot the
+    /// subscription starts from, so the push job never sends them to this session again),
+    /// and records them as pushed.
+    func pushBacklog(_ session: ConnectionSession, _ rows: [PushableEntry], app: App) async {
+        var queued: [Int64] = []
+        for row in rows {
+            let lines = Self.lines(for: row, encoder: app.encoder)
+            if !lines.isEmpty, lines.allSatisfy({ session.push($0) }) { queued.append(row.entry.id) }
+        }
+        await Self.markAppPushed(app, queued)
+    }
+
+    /// Records app pushes made; a failure only means they are pushed again at the user's
+    /// next subscription (at least once, never lost).
+    static func markAppPushed(_ app: App, _ ids: [Int64]) async {
+        guard !ids.isEmpty else { return }
+        let now = app.clock.now()
+        do {
+            try await app.transaction { conn in try ChronicleRepository(conn).markAppPushed(ids: ids, at: now) }
+        } catch {
+            app.logger.warning("live notifications: app pushes could not be recorded", metadata: ["ids": "\(ids.count)", "error": "\(error)"])
+        }
     }
 
     /// The push lines for one chronicle row: `reminder.due` for a reminder sent to the

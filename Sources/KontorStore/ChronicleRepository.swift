@@ -127,12 +127,29 @@ public struct ChronicleRepository {
         let now: UInt64 = try Self.xid(conn.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h").one().decode("h"))
         let rows = try conn.query("""
             \(Self.select(visibility)) WHERE h.user_id = \(userID) AND h.xid >= \(String(horizon))::xid8 ORDER BY h.id
-            """).map { r in
-            PushableEntry(entry: try Self.entry(r), xid: try Self.xid(r.decode("xid")), inFeed: try r.decode("in_feed"),
-                          pushApp: try r.decode("push_app"), reminderDueAt: try r.decode("firing_due_at", as: Date?.self),
-                          firedAt: try r.decode("firing_fired_at", as: Date?.self))
-        }
+            """).map(Self.pushable)
         return PushSnapshot(horizon: now, rows: rows)
+    }
+
+    static func pushable(_ r: PostgresRow) throws -> PushableEntry {
+        PushableEntry(entry: try entry(r), xid: try xid(r.decode("xid")), inFeed: try r.decode("in_feed"),
+                      pushApp: try r.decode("push_app"), reminderDueAt: try r.decode("firing_due_at", as: Date?.self),
+                      firedAt: try r.decode("firing_fired_at", as: Date?.self))
+    }
+
+    /// The user's reminders for the app that no session of theirs was pushed yet (they
+    /// fired while the user was offline), oldest first, at most `limit`.
+    public func unpushedApp(userID: Int64, visibility: Visibility, limit: Int) throws -> [PushableEntry] {
+        try conn.query("""
+            \(Self.select(visibility)) WHERE h.user_id = \(userID) AND h.push_app AND h.app_pushed_at IS NULL ORDER BY h.id LIMIT \(limit)
+            """).map(Self.pushable)
+    }
+
+    /// Records that reminders for the app reached a session of their user (the first time
+    /// counts), so that the next `notify.subscribe` does not push them again.
+    public func markAppPushed(ids: [Int64], at: Date) throws {
+        guard !ids.isEmpty else { return }
+        try conn.execute("UPDATE chronicle SET app_pushed_at = \(at) WHERE id = ANY(\(ids)) AND push_app AND app_pushed_at IS NULL")
     }
 
     /// The fan-out's starting point for a session that subscribes now: the horizon and

@@ -535,6 +535,47 @@ struct ReminderTests {
         }
     }
 
+    @Test("an app reminder that fired while its user was offline is pushed when they next subscribe, once")
+    func appReminderWhileOffline() async throws {
+        try await withWorld { w in
+            w.server.clock.set(at("2026-11-20T10:00:00+02:00"))
+            let contact = try await w.dev.newContact("Offline Client")
+            let appOnly = try await w.dev.call("reminder.create", ["text": "App only", "when": "in 1 minute", "contact_id": num(contact.id),
+                                                                   "channels": ["app"]])
+            let both = try await w.dev.call("reminder.create", ["text": "Both", "when": "in 1 minute", "contact_id": num(contact.id)])
+            w.server.clock.advance(60)
+            await w.server.server.job("reminders.fire")?.runNow()
+            // Nobody was subscribed. The user comes back.
+            let later = try await w.server.login("olena")
+            let pushes = PushLog(later)
+            _ = try await later.call("notify.subscribe")
+            #expect(await pushes.wait { $0.filter { $0.method == "reminder.due" }.count >= 2 })
+            try await Task.sleep(nanoseconds: 500_000_000)
+            #expect(Set(pushes.of("reminder.due").compactMap { $0["reminder_id"]?.int64Value }) == [appOnly.id, both.id])
+            #expect(pushes.of("reminder.due").count == 2)
+            // Delivered: another session subscribing later does not get them again.
+            let third = try await w.server.login("olena")
+            let again = PushLog(third)
+            _ = try await third.call("notify.subscribe")
+            try await Task.sleep(nanoseconds: 700_000_000)
+            #expect(again.of("reminder.due").isEmpty)
+            // One fired while a session was subscribed is not repeated to the next one either.
+            let live = try await w.dev.call("reminder.create", ["text": "Live", "when": "in 1 minute", "contact_id": num(contact.id),
+                                                                "channels": ["app"]])
+            w.server.clock.advance(60)
+            await w.server.server.job("reminders.fire")?.runNow()
+            #expect(await pushes.wait { $0.contains { $0.params["reminder_id"]?.int64Value == live.id } })
+            try await Task.sleep(nanoseconds: 300_000_000)
+            let fourth = try await w.server.login("olena")
+            let none = PushLog(fourth)
+            _ = try await fourth.call("notify.subscribe")
+            try await Task.sleep(nanoseconds: 700_000_000)
+            #expect(none.of("reminder.due").isEmpty)
+            #expect(again.of("reminder.due").compactMap { $0["reminder_id"]?.int64Value } == [live.id])
+            await later.close(); await third.close(); await fourth.close()
+        }
+    }
+
     @Test("reminder times around the autumn clock change, with offsets, far away or malformed: right instant or invalid_params, nothing written")
     func reminderTimes() async throws {
         try await withWorld { w in

@@ -141,13 +141,17 @@ enum ReminderHandlers {
         // MARK: live notifications
         t.register("notify.subscribe", NoParams.self) { ctx, _ in
             let me = try ctx.requirePrincipal()
-            let (start, unread) = try await ctx.app.read { conn in
+            let vis = Visibility(me)
+            let (start, unread, missed) = try await ctx.app.read { conn in
                 try conn.snapshot { conn in
                     let repo = ChronicleRepository(conn)
-                    return (try repo.pushStart(userID: me.userID), try repo.unreadCount(userID: me.userID))
+                    return (try repo.pushStart(userID: me.userID), try repo.unreadCount(userID: me.userID),
+                            try repo.unpushedApp(userID: me.userID, visibility: vis, limit: 100))
                 }
             }
             ctx.app.pushes.subscribe(ctx.session, userID: me.userID, horizon: start.horizon, visible: start.visible)
+            // Reminders for the app that fired while the user had no subscribed session.
+            await ctx.app.pushes.pushBacklog(ctx.session, missed, app: ctx.app)
             return TaskMethods.SubscribeResult(subscribed: true, instance: ctx.app.configuration.instanceName, unread: unread)
         }
         t.register("notify.unsubscribe", NoParams.self) { ctx, _ in
