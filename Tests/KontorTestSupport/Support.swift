@@ -8,6 +8,7 @@ import Logging
 import NIOConcurrencyHelpers
 import Postgres
 import ServiceLifecycle
+import Testing
 
 /// Where the test PostgreSQL cluster is: `KONTOR_TEST_PG` (a libpq conninfo without
 /// dbname, set by `make test`), else the project's local cluster.
@@ -209,6 +210,7 @@ public final class TestServer: Sendable {
     /// port are set already).
     public static func start(database: TestDatabase? = nil, clock: KontorClock = KontorClock(),
                              configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        let gateKey = await TestGate.shared.enter()
         let db: TestDatabase
         if let database { db = database } else { db = try await TestDatabase.create() }
         var cfg = ServerConfiguration(databaseURL: db.conninfo, port: 0)
@@ -222,11 +224,15 @@ public final class TestServer: Sendable {
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: TestEnvironment.logger))
         let task = Task { try await group.run() }
         let port = try await server.waitUntilListening()
-        return TestServer(server: server, database: db, clock: clock, port: port, group: group, task: task)
+        return TestServer(server: server, database: db, clock: clock, port: port, group: group, task: task, gateKey: gateKey)
     }
 
-    private init(server: KontorServer, database: TestDatabase, clock: KontorClock, port: Int, group: ServiceGroup, task: Task<Void, Error>) {
+    private let gateKey: String
+
+    private init(server: KontorServer, database: TestDatabase, clock: KontorClock, port: Int, group: ServiceGroup,
+                 task: Task<Void, Error>, gateKey: String) {
         self.server = server; self.database = database; self.clock = clock; self.port = port; self.group = group; self.task = task
+        self.gateKey = gateKey
     }
 
     /// Graceful shutdown, then (by default) drops the database.
@@ -234,6 +240,7 @@ public final class TestServer: Sendable {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
         if dropDatabase { await database.drop() }
+        TestGate.shared.leave(gateKey)
     }
 
     public func connect() async throws -> KontorConnection {
@@ -268,6 +275,75 @@ public final class TestServer: Sendable {
         let c = try await connect()
         _ = try await c.call("auth.token", ["token": .string(token)])
         return c
+    }
+}
+
+/// Limits how many tests run live servers at once (`KONTOR_TEST_SERVERS`, default 8).
+///
+/// Swift Testing starts every test at once; on a small CI machine a hundred servers with
+/// their pools starve each other and PostgreSQL's connection slots (the whole suite
+/// peaked near 500 backends on 2 cores) and turn timing into noise. A test holds one slot
+/// however many servers it starts (keyed by the running test), from its first
+/// `TestServer.start` to its last `stop`. A test that fails without stopping keeps its
+/// slot; waiting for a slot therefore gives up after 120 s and goes ahead, so a leaked
+/// slot slows the run but never hangs it.
+public final class TestGate: Sendable {
+    /// The gate every `TestServer` passes.
+    public static let shared = TestGate(limit: ProcessInfo.processInfo.environment["KONTOR_TEST_SERVERS"].flatMap(Int.init) ?? 8)
+
+    private struct State {
+        var holders: [String: Int] = [:]
+        var waiters: [(key: String, c: CheckedContinuation<Void, Never>)] = []
+    }
+    private let state = NIOLockedValueBox(State())
+    let limit: Int
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Enters for the current test (waiting for a slot); returns the key to leave with.
+    func enter() async -> String {
+        let key = Test.current.map { "\($0.id)" } ?? "task-\(UUID().uuidString)"
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLockedValue { s -> Bool in
+                if let n = s.holders[key] { s.holders[key] = n + 1; return true }
+                if s.holders.count < limit { s.holders[key] = 1; return true }
+                s.waiters.append((key, c))
+                return false
+            }
+            if now { c.resume(); return }
+            Task {
+                try? await Task.sleep(nanoseconds: 120_000_000_000)
+                let w = self.state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+                    guard let i = s.waiters.firstIndex(where: { $0.key == key }) else { return nil }
+                    let w = s.waiters.remove(at: i)
+                    s.holders[key, default: 0] += 1
+                    return w.c
+                }
+                w?.resume()
+            }
+        }
+        return key
+    }
+
+    /// Leaves one server's hold; the last server of a test frees its slot for the next.
+    func leave(_ key: String) {
+        var resume: [CheckedContinuation<Void, Never>] = []
+        state.withLockedValue { s in
+            guard let n = s.holders[key] else { return }
+            if n > 1 { s.holders[key] = n - 1; return }
+            s.holders[key] = nil
+            while s.holders.count < limit, !s.waiters.isEmpty {
+                let w = s.waiters.removeFirst()
+                s.holders[w.key, default: 0] += 1
+                resume.append(w.c)
+                // Later waiters of the same test ride along.
+                while let j = s.waiters.firstIndex(where: { $0.key == w.key }) {
+                    s.holders[w.key, default: 0] += 1
+                    resume.append(s.waiters.remove(at: j).c)
+                }
+            }
+        }
+        for c in resume { c.resume() }
     }
 }
 
