@@ -109,6 +109,14 @@ struct TableTests {
         #expect(TerminalText.stripANSI("\u{1B}[1mbold\u{1B}[0m") == "bold")
     }
 
+    @Test("the client's folder: XDG_CONFIG_HOME, else $HOME/.config (also for root, whom Foundation gives the passwd home)")
+    func configFolder() {
+        #expect(ConfigFiles.directory(environment: ["HOME": "/tmp/h", "XDG_CONFIG_HOME": "/tmp/x"]).path == "/tmp/x/kontor")
+        #expect(ConfigFiles.directory(environment: ["HOME": "/tmp/h"]).path == "/tmp/h/.config/kontor")
+        #expect(ConfigFiles.directory(environment: ["HOME": "/tmp/h", "XDG_CONFIG_HOME": ""]).path == "/tmp/h/.config/kontor")
+        #expect(ConfigFiles.directory(environment: [:]).path.hasSuffix("/.config/kontor"))
+    }
+
     @Test("server pushes as one line")
     func pushes() {
         let line = PushText.line(method: "reminder.due", params: ["text": "Передзвонити щодо тонера", "contact_id": 12, "due_at": "2026-11-29T10:00:00+02:00"], width: 100)
