@@ -59,10 +59,16 @@ public enum PushText {
 /// Where the client keeps its files: `$XDG_CONFIG_HOME/kontor` (default `~/.config/kontor`).
 public enum ConfigFiles {
     /// The client's folder.
-    public static var directory: URL {
-        let env = ProcessInfo.processInfo.environment
+    public static var directory: URL { directory(environment: ProcessInfo.processInfo.environment) }
+
+    /// The folder for these environment variables. `~` is `$HOME` as every Unix program
+    /// reads it (Foundation on Linux ignores `$HOME` for root and asks the password
+    /// database), then the password database's home.
+    public static func directory(environment env: [String: String]) -> URL {
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
         let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config")
+            ?? home.appendingPathComponent(".config")
         return base.appendingPathComponent("kontor")
     }
 

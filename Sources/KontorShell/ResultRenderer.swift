@@ -199,6 +199,14 @@ public struct ResultRenderer: Sendable {
         return out
     }
 
+    /// What the rows of the list at `path` are called: its last key, or the one before
+    /// when that is generic (`missed_calls.items` → `missed_calls`).
+    static func noun(ofPath path: String) -> String {
+        let parts = path.split(separator: ".").map(String.init)
+        if parts.count > 1, let last = parts.last, ["items", "rows", "list"].contains(last) { return parts[parts.count - 2] }
+        return parts.last ?? path
+    }
+
     static func countNoun(_ noun: String, _ n: Int) -> String {
         let words = noun.replacingOccurrences(of: "_", with: " ")
         if n == 1, words.hasSuffix("ies") { return String(words.dropLast(3)) + "y" }
@@ -218,7 +226,9 @@ public struct ResultRenderer: Sendable {
             case .object(let sub) where depth < 2 && !sub.isEmpty:
                 for k in Self.ordered(sub.keys) { add(prefix + "." + k, sub[k] ?? .null, depth: depth + 1) }
             case .array(let a) where !a.isEmpty && a.allSatisfy({ $0.objectValue != nil }):
-                if depth == 0 { tables.append((prefix, a)) } else { pairs.append((prefix, Self.cellText(value, key: prefix))) }
+                // A record's lists, and those one level down (a planner's `missed_calls.items`,
+                // a qualified lead's `contact.phones`), are tables; deeper ones are summaries.
+                if depth <= 1 { tables.append((prefix, a)) } else { pairs.append((prefix, Self.cellText(value, key: prefix))) }
             case .null, .array([]):
                 pairs.append((prefix, "—"))
             default:
@@ -237,7 +247,7 @@ public struct ResultRenderer: Sendable {
         for (k, items) in tables {
             lines.append("")
             lines.append(pad + style.paint(k, "1") + ":")
-            lines.append(table(items, noun: k, indent: indent + 2))
+            lines.append(table(items, noun: Self.noun(ofPath: k), indent: indent + 2))
         }
         return lines.joined(separator: "\n")
     }

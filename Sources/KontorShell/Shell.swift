@@ -36,6 +36,9 @@ public actor Shell {
     public private(set) var user: [String: JSONValue]?
     var token: String?
     var subscribeUnsupported = false
+    /// Whether to ask for live pushes after login: the REPL does; a one-shot command
+    /// (`kontor user list`) has nobody to show them to.
+    let livePushes: Bool
     var interrupted = false
     /// Set by `quit`.
     public private(set) var finished = false
@@ -44,7 +47,8 @@ public actor Shell {
     public var address: String { "\(host):\(port)" }
 
     /// A shell talking to `host:port` and printing to `console`; it connects on first use.
-    public init(syntax: HumanSyntax = HumanSyntax(), console: ShellConsole, host: String, port: Int) {
+    public init(syntax: HumanSyntax = HumanSyntax(), console: ShellConsole, host: String, port: Int, livePushes: Bool = true) {
+        self.livePushes = livePushes
         self.syntax = syntax
         self.console = console
         self.host = host
@@ -104,10 +108,11 @@ public actor Shell {
 
     /// Asks for live pushes when the server offers them (`notify.subscribe`).
     func subscribe(_ c: KontorConnection) async {
-        guard !subscribeUnsupported else { return }
+        guard livePushes, !subscribeUnsupported else { return }
         do {
             _ = try await c.call("notify.subscribe")
-        } catch let e as KontorError where e.kind == .methodNotFound {
+        } catch let e as KontorError where e.kind == .methodNotFound || e.kind == .forbidden {
+            // An older server, or a role with nothing to push (the tech admin): no note.
             subscribeUnsupported = true
         } catch {
             console.printError("note: live notifications are off: " + ErrorText.line(error).dropFirst(7))

@@ -68,7 +68,7 @@ enum KontorMain {
             console.printError(ErrorText.line(error))
             return 2
         }
-        let shell = Shell(syntax: syntax, console: console, host: host, port: port)
+        let shell = Shell(syntax: syntax, console: console, host: host, port: port, livePushes: false)
         let status = await shell.run(arguments: args)
         await shell.shutdown()
         return status
@@ -114,7 +114,7 @@ struct ServerOptions: ParsableArguments {
 
     func shell(console: ShellConsole = PlainConsole()) throws -> Shell {
         let (host, port) = try Shell.address(explicit: server)
-        return Shell(console: console, host: host, port: port)
+        return Shell(console: console, host: host, port: port, livePushes: false)
     }
 }
 

@@ -114,6 +114,31 @@ struct SeedTests {
         #expect(rows.allSatisfy { $0["plan"] != "0.00" && $0["closed"] == true }, "\(rows)")
         let funnel = try await admin.call("report.funnel", ["funnel": "service"])
         #expect((funnel["rows"]?.arrayValue ?? []).count >= 3)
+
+        // Tasks and reminders were sent and kept (a refusal is only a note in the output),
+        // and the planners have something in them: the team's and a manager's.
+        let (tasks, overdueTasks, reminders): (Int, Int, Int) = try await server.database.with { conn in
+            (try conn.query("SELECT count(*) AS n FROM tasks WHERE status = 'open'").one().decode("n"),
+             try conn.query("SELECT count(*) AS n FROM tasks WHERE status = 'open' AND due_at < now()").one().decode("n"),
+             try conn.query("SELECT count(*) AS n FROM reminders WHERE status = 'pending'").one().decode("n"))
+        }
+        #expect(tasks >= 60 && overdueTasks > 0 && reminders >= 30, "tasks \(tasks) (overdue \(overdueTasks)), reminders \(reminders)")
+        #expect(!run.stdout.contains("refused kontor-seed's params") && !run.stdout.contains("not served"), "\(run.stdout)")
+        let team = try await admin.call("planner.get", ["team": true])
+        for section in ["tasks_overdue", "missed_calls", "overdue_leads"] {
+            #expect((team[section]?["count"]?.int64Value ?? 0) > 0, "team planner: no \(section): \(team)")
+            let items = team[section]?["items"]?.arrayValue ?? []
+            #expect(items.count > 0, "team planner: no \(section) items")
+        }
+        let busiest: Int64 = try await server.database.with { conn in
+            try conn.query("SELECT assignee_id FROM tasks WHERE status = 'open' GROUP BY assignee_id ORDER BY count(*) DESC, assignee_id LIMIT 1").one().decode("assignee_id")
+        }
+        let one = try await admin.call("planner.get", ["user_id": .number(String(busiest))])
+        let counts = ["tasks_overdue", "tasks_due_today", "missed_calls", "unanswered_messages", "waiting_inquiries", "overdue_leads"]
+            .map { one[$0]?["count"]?.int64Value ?? 0 }
+        #expect(counts.reduce(0, +) > 0, "planner of user \(busiest) is empty: \(one)")
+        let chronicle: Int = try await server.database.with { try $0.query("SELECT count(*) AS n FROM chronicle").one().decode("n") }
+        #expect(chronicle > 100, "chronicle entries: \(chronicle)")
         await admin.close()
 
         // The robot's token was written for the bridge, readable by its owner only, and works.

@@ -291,6 +291,17 @@ struct REPLTerminalTests {
         #expect(script.out.contains("\"login\": \"olena\""))
         #expect(script.err.contains("error: not_found:"))
 
+        // The tech admin gets no pushes: no note about them, least of all on every command.
+        try await server.createUser("tech", role: .techAdmin, fullName: "Денис Ткачук")
+        var techEnv = env
+        techEnv["KONTOR_PASSWORD"] = TestServer.password
+        let techLogin = try await runKontor(["login", "tech"], environment: techEnv)
+        #expect(techLogin.status == 0 && techLogin.err.isEmpty, "\(techLogin.err)")
+        let techList = try await runKontor(["user", "list"], environment: env)
+        #expect(techList.status == 0 && techList.err.isEmpty, "\(techList.err)")
+        let techScript = try await runKontor([], input: "user list\n", environment: env)
+        #expect(techScript.status == 0 && techScript.err.isEmpty, "\(techScript.err)")
+
         let logout = try await runKontor(["logout"], environment: env)
         #expect(logout.status == 0)
         let after = try await runKontor(["user", "list"], environment: env)

@@ -65,6 +65,26 @@ struct TableTests {
            1  Передзвонити  2026-11-29 09:05
           (1 comment)
         """)
+        // One level down (a planner's sections) lists are tables too, named by their
+        // section; deeper ones stay a summary.
+        let planner: JSONValue = [
+            "as_of": "2026-11-30T04:27:40+02:00",
+            "missed_calls": ["count": 1, "more": false,
+                             "items": [["id": 3, "contact_name": "Ольга Лисенко", "started_at": "2026-11-30T03:10:00+02:00"]]],
+            "deep": ["a": ["b": [["id": 1, "title": "x"]]]],
+        ]
+        #expect(renderer.render(planner) == """
+        as_of               2026-11-30T04:27:40+02:00
+        deep.a.b            x
+        missed_calls.count  1
+        missed_calls.more   no
+
+        missed_calls.items:
+          id  contact_name   started_at
+          ──  ─────────────  ────────────────
+           3  Ольга Лисенко  2026-11-30 03:10
+          (1 missed call)
+        """)
         #expect(renderer.render(["ok": true]) == "ok")
         #expect(renderer.render(["users": []]) == "(no users)")
     }
@@ -87,6 +107,14 @@ struct TableTests {
         #expect(TerminalText.truncate("Олена Коваленко", to: 8) == "Олена К…")
         #expect(TerminalText.pad("表", to: 4) == "表  ")
         #expect(TerminalText.stripANSI("\u{1B}[1mbold\u{1B}[0m") == "bold")
+    }
+
+    @Test("the client's folder: XDG_CONFIG_HOME, else $HOME/.config (also for root, whom Foundation gives the passwd home)")
+    func configFolder() {
+        #expect(ConfigFiles.directory(environment: ["HOME": "/tmp/h", "XDG_CONFIG_HOME": "/tmp/x"]).path == "/tmp/x/kontor")
+        #expect(ConfigFiles.directory(environment: ["HOME": "/tmp/h"]).path == "/tmp/h/.config/kontor")
+        #expect(ConfigFiles.directory(environment: ["HOME": "/tmp/h", "XDG_CONFIG_HOME": ""]).path == "/tmp/h/.config/kontor")
+        #expect(ConfigFiles.directory(environment: [:]).path.hasSuffix("/.config/kontor"))
     }
 
     @Test("server pushes as one line")
