@@ -127,7 +127,7 @@ struct NotificationTests {
             let slow = try SlowClient(port: w.server.port)
             slow.send(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"login":"olena","password":"\#(TestServer.password)"}}"#)
             slow.send(#"{"jsonrpc":"2.0","id":2,"method":"notify.subscribe"}"#)
-            #expect(slow.read(seconds: 5, until: #""subscribed":true"#).contains(#""subscribed":true"#))
+            #expect(slow.read(seconds: 30, until: #""subscribed":true"#).contains(#""subscribed":true"#))
             // Ten waves of 200 large entries (~8 MB); the slow client reads none of it.
             let started = Date()
             for wave in 1...10 {

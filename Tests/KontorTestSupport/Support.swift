@@ -212,7 +212,12 @@ public final class TestServer: Sendable {
                              configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         let gateKey = await TestGate.shared.enter()
         let db: TestDatabase
-        if let database { db = database } else { db = try await TestDatabase.create() }
+        do {
+            if let database { db = database } else { db = try await TestDatabase.create() }
+        } catch {
+            TestGate.shared.leave(gateKey)  // a server that never started holds no slot
+            throw error
+        }
         var cfg = ServerConfiguration(databaseURL: db.conninfo, port: 0)
         cfg.bcryptCost = 4
         cfg.poolSize = 8
@@ -223,7 +228,15 @@ public final class TestServer: Sendable {
         let server = KontorServer(configuration: cfg, clock: clock, logger: TestEnvironment.logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: TestEnvironment.logger))
         let task = Task { try await group.run() }
-        let port = try await server.waitUntilListening()
+        let port: Int
+        do {
+            port = try await server.waitUntilListening()
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            TestGate.shared.leave(gateKey)
+            throw error
+        }
         return TestServer(server: server, database: db, clock: clock, port: port, group: group, task: task, gateKey: gateKey)
     }
 
