@@ -34,7 +34,7 @@ final class SlowClient {
     }
 
     /// Reads for up to `seconds`; stops early once `until` has been read and nothing more is waiting.
-    func read(seconds: Double, until: String? = nil) -> String {
+    func read(seconds: Double, until: String? = nil) async -> String {
         var out = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
         var buf = [UInt8](repeating: 0, count: 65536)
@@ -46,7 +46,7 @@ final class SlowClient {
                 break
             } else {
                 if let until, String(decoding: out, as: UTF8.self).contains(until) { break }
-                usleep(10_000)
+                try? await Task.sleep(nanoseconds: 10_000_000)  // yields: never block the pool kontord runs on
             }
         }
         return String(decoding: out, as: UTF8.self)
@@ -127,7 +127,7 @@ struct NotificationTests {
             let slow = try SlowClient(port: w.server.port)
             slow.send(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"login":"olena","password":"\#(TestServer.password)"}}"#)
             slow.send(#"{"jsonrpc":"2.0","id":2,"method":"notify.subscribe"}"#)
-            #expect(slow.read(seconds: 30, until: #""subscribed":true"#).contains(#""subscribed":true"#))
+            #expect(await slow.read(seconds: 30, until: #""subscribed":true"#).contains(#""subscribed":true"#))
             // Ten waves of 200 large entries (~8 MB); the slow client reads none of it.
             let started = Date()
             for wave in 1...10 {
@@ -139,7 +139,7 @@ struct NotificationTests {
             #expect(fast.of("chronicle.entry").count == 2000)
             #expect(fast.of("notify.lagged").isEmpty)
             // Once the slow client reads again, it learns it lagged (and got fewer entries).
-            let text = slow.read(seconds: 20, until: "notify.lagged")
+            let text = await slow.read(seconds: 20, until: "notify.lagged")
             let lines = text.split(separator: "\n")
             #expect(lines.contains { $0.contains(#""method":"notify.lagged""#) })
             let entries = lines.filter { $0.contains(#""method":"chronicle.entry""#) }.count
