@@ -7,52 +7,6 @@ import KontorTestSupport
 import Postgres
 import Testing
 
-/// A raw client with a tiny receive buffer that reads only when told to.
-final class SlowClient {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var size: Int32 = 4096
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard ok else { throw PostgresError.client("connect failed") }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-    }
-
-    deinit { close(fd) }
-
-    func send(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        _ = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Reads for up to `seconds`; stops early once `until` has been read and nothing more is waiting.
-    func read(seconds: Double, until: String? = nil) async -> String {
-        var out = [UInt8]()
-        let deadline = Date().addingTimeInterval(seconds)
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while Date() < deadline {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n > 0 {
-                out += buf[0..<n]
-            } else if n == 0 {
-                break
-            } else {
-                if let until, String(decoding: out, as: UTF8.self).contains(until) { break }
-                try? await Task.sleep(nanoseconds: 10_000_000)  // yields: never block the pool kontord runs on
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
 @Suite("Chronicle and live notifications")
 struct NotificationTests {
     /// Writes `n` feed entries for `user` straight into the database (the triggers notify).
@@ -124,9 +78,9 @@ struct NotificationTests {
         try await withWorld { w in
             let fast = PushLog(w.dev)
             _ = try await w.dev.call("notify.subscribe")
-            let slow = try SlowClient(port: w.server.port)
-            slow.send(#"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"login":"olena","password":"\#(TestServer.password)"}}"#)
-            slow.send(#"{"jsonrpc":"2.0","id":2,"method":"notify.subscribe"}"#)
+            let slow = try RawSocket(port: w.server.port, receiveBuffer: 4096)
+            slow.send(line: #"{"jsonrpc":"2.0","id":1,"method":"auth.login","params":{"login":"olena","password":"\#(TestServer.password)"}}"#)
+            slow.send(line: #"{"jsonrpc":"2.0","id":2,"method":"notify.subscribe"}"#)
             #expect(await slow.read(seconds: 30, until: #""subscribed":true"#).contains(#""subscribed":true"#))
             // Ten waves of 200 large entries (~8 MB); the slow client reads none of it.
             let started = Date()

@@ -6,12 +6,18 @@ import KontorTestSupport
 import Postgres
 import Testing
 
-/// A raw TCP client that writes without reading (what a stuck or hostile client does).
+/// A raw TCP client that writes without reading, or reads only when told to (what a
+/// stuck, slow or hostile client does).
 final class RawSocket {
     let fd: Int32
 
-    init(port: Int) throws {
+    /// Connects to 127.0.0.1:`port`, non-blocking; `receiveBuffer` (bytes) shrinks the
+    /// kernel's receive buffer, so that a client that does not read fills up quickly.
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = UInt16(port).bigEndian
@@ -28,9 +34,29 @@ final class RawSocket {
     /// Writes as much of `bytes` as the socket takes now; returns the count.
     func writeSome(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBytes { b in
-            let n = send(fd, b.baseAddress, b.count, Int32(MSG_NOSIGNAL))
+            let n = Glibc.send(fd, b.baseAddress, b.count, Int32(MSG_NOSIGNAL))
             return n < 0 ? 0 : n
         }
+    }
+
+    /// Sends one line (a newline is added), as much as the socket takes now.
+    func send(line: String) {
+        _ = writeSome(Array((line + "\n").utf8))
+    }
+
+    /// Reads until the peer closes, `until` has been read and nothing more is waiting, or
+    /// `seconds` pass.
+    func read(seconds: Double, until: String) async -> String {
+        var out = [UInt8]()
+        let deadline = Date().addingTimeInterval(seconds)
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while Date() < deadline {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n > 0 { out += buf[0..<n]; continue }
+            if n == 0 || String(decoding: out, as: UTF8.self).contains(until) { break }
+            try? await Task.sleep(nanoseconds: 10_000_000)  // yields: never block the pool kontord runs on
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Reads whatever is there within `seconds`.
